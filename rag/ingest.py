@@ -1,0 +1,155 @@
+"""Ingestion: every file in the corpus -> Report with citable Paragraphs and Judgements -> the index.
+
+A file that cannot be read is reported with its reason and skipped; it never stops the others.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag import judgements
+from rag.chunking import CHUNKING_VERSION, chunk
+from rag.cleaning import classify_lines, contents_entries
+from rag.errors import ReportError
+from rag.metadata import apply_catalog, detect, load_catalog
+from rag.query import find_authorities_in_text
+from rag.readers import SUPPORTED, read_source
+from rag.records import Paragraph, Report
+
+PIPELINE_VERSION = f"{CHUNKING_VERSION}+meta-1"
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class Skipped:
+    file: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ParsedCorpus:
+    reports: tuple[Report, ...]
+    skipped: tuple[Skipped, ...]
+    warnings: tuple[str, ...]
+
+
+def corpus_files(corpus_dir: Path) -> list[Path]:
+    """Every file that is not hidden or the catalog, sorted (so ids are assigned in a stable order)."""
+    if not corpus_dir.is_dir():
+        return []
+    return sorted(p for p in corpus_dir.iterdir()
+                  if p.is_file() and not p.name.startswith(".") and p.name != "catalog.toml")
+
+
+def parse_report(path: Path, catalog_entry: dict[str, str] | None = None, report_id: str | None = None) -> Report:
+    data = path.read_bytes()
+    source = read_source(path)
+    chunks = chunk(classify_lines(source), contents_entries(source))
+    if not chunks:
+        from rag.errors import EmptyReport
+        raise EmptyReport(f"{path.name}: no paragraphs of text were found.")
+    full_text = "\n".join(line.text for line in source)
+    meta = apply_catalog(detect(full_text, find_authorities_in_text), catalog_entry)
+    rid = report_id or make_report_id(meta.authority, meta.year, meta.report_type, path)
+    paragraphs = _paragraphs(rid, chunks)
+    found, notes = judgements.extract(rid, meta.authority, meta.date, meta.report_type, paragraphs)
+    return Report(
+        id=rid, file=path.name, sha256=hashlib.sha256(data).hexdigest(), title=meta.title,
+        authority=meta.authority, report_type=meta.report_type, date=meta.date, year=meta.year,
+        inspection_start=meta.inspection_start, inspection_end=meta.inspection_end, published=meta.published,
+        confidence=meta.confidence, notes=meta.notes + tuple(notes), paragraphs=tuple(paragraphs),
+        judgements=tuple(found))
+
+
+def make_report_id(authority: str | None, year: int | None, report_type: str, path: Path) -> str:
+    base = slug(authority) if authority else slug(path.stem)
+    return f"{base}-{year}" if year else base
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "report"
+
+
+def _paragraphs(report_id: str, chunks) -> list[Paragraph]:
+    """Ids come from the report id and the paragraph's own text, so an unchanged report keeps its ids."""
+    out: list[Paragraph] = []
+    used: set[str] = set()
+    for ordinal, c in enumerate(chunks):
+        digest = hashlib.sha1(c.text.encode("utf-8")).hexdigest()[:8]
+        pid, n = f"{report_id}:{digest}", 2
+        while pid in used:                       # the same sentence twice in one report
+            pid, n = f"{report_id}:{digest}-{n}", n + 1
+        used.add(pid)
+        out.append(Paragraph(id=pid, report=report_id, ordinal=ordinal, text=c.text, original=c.original,
+                             headings=c.headings, number=c.number, page=c.page, kind=c.kind, lead_in=c.lead_in))
+    return out
+
+
+def parse_corpus(corpus_dir: Path, progress: Progress | None = None) -> ParsedCorpus:
+    catalog, warnings = load_catalog(corpus_dir)
+    files = corpus_files(corpus_dir)
+    reports: list[Report] = []
+    skipped: list[Skipped] = []
+    for done, path in enumerate(files, start=1):
+        if progress:
+            progress(f"reading {path.name}", done, len(files))
+        if path.suffix.lower() not in SUPPORTED:
+            skipped.append(Skipped(path.name, f"unsupported file type '{path.suffix or '(none)'}'; "
+                                              f"supported: {', '.join(SUPPORTED)}"))
+            continue
+        try:
+            reports.append(parse_report(path, catalog.get(path.name)))
+        except ReportError as e:
+            skipped.append(Skipped(path.name, str(e).removeprefix(f"{path.name}: ")))
+        except Exception as e:  # a parser bug on one odd file must not stop the corpus
+            skipped.append(Skipped(path.name, f"could not be parsed ({type(e).__name__}: {e})"))
+    unknown = sorted(set(catalog) - {p.name for p in files})
+    warnings += [f"catalog.toml names {name}, which is not in {corpus_dir}." for name in unknown]
+    return ParsedCorpus(tuple(_unique_ids(reports)), tuple(skipped), tuple(warnings))
+
+
+def _unique_ids(reports: list[Report]) -> list[Report]:
+    """Two reports of one authority and year: the second gets its type, then a counter, in its id."""
+    from dataclasses import replace
+    seen: set[str] = set()
+    out: list[Report] = []
+    for report in reports:
+        rid = report.id
+        if rid in seen:
+            rid = f"{report.id}-{report.report_type.split('_')[-1]}"
+        n = 2
+        while rid in seen:
+            rid, n = f"{report.id}-{n}", n + 1
+        seen.add(rid)
+        if rid != report.id:
+            report = _renamed(report, rid)
+        out.append(report)
+    return out
+
+
+def _renamed(report: Report, rid: str) -> Report:
+    from dataclasses import replace
+    mapping = {p.id: p.id.replace(report.id + ":", rid + ":", 1) for p in report.paragraphs}
+    paragraphs = tuple(replace(p, id=mapping[p.id], report=rid) for p in report.paragraphs)
+    found = tuple(replace(j, report=rid, paragraph_id=mapping[j.paragraph_id]) for j in report.judgements)
+    return replace(report, id=rid, paragraphs=paragraphs, judgements=found)
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    corpus: ParsedCorpus
+    stats: object            # store.IndexStats
+    seconds: float
+
+
+def ingest(corpus_dir: Path, index_dir: Path, embedder, progress: Progress | None = None) -> IngestResult:
+    from rag.store import write_index
+
+    started = time.perf_counter()
+    parsed = parse_corpus(corpus_dir, progress)
+    stats = write_index(index_dir, parsed.reports, embedder, pipeline_version=PIPELINE_VERSION, progress=progress)
+    return IngestResult(parsed, stats, time.perf_counter() - started)
