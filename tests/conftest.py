@@ -1,0 +1,63 @@
+"""Shared fixtures. Tests run offline: models load from installed packages only."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+GOLD = ROOT.parent / "shared" / "eval" / "dev.jsonl"
+# The five seed reports by content (their file names are opaque on purpose).
+SEEDS = {
+    "hillingdon-2013": "000_a3b897da13a31221.txt",
+    "hillingdon-2017": "001_610c848c595f1267.txt",
+    "hammersmith-and-fulham-2011": "002_4efa5b68c20bdf93.txt",
+    "wandsworth-2015": "003_f87a246b47a8ad74.txt",
+    "windsor-and-maidenhead-2015": "004_c00fb50408d563e2.txt",
+}
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    return CORPUS
+
+
+@pytest.fixture(scope="session")
+def parsed_corpus():
+    """The default corpus parsed once (no embedding)."""
+    from rag.ingest import parse_corpus
+    return parse_corpus(CORPUS)
+
+
+@pytest.fixture(scope="session")
+def seed_reports(parsed_corpus):
+    """report id -> Report for the five seeds."""
+    return {r.id: r for r in parsed_corpus.reports}
+
+
+@pytest.fixture(scope="session")
+def default_settings(tmp_path_factory):
+    """An index of the default corpus built once per test session with the real MiniLM embedder
+    (about 30 s on 2 cores), and settings pointing at it with the extractive engine."""
+    from rag.embedding import load_embedder
+    from rag.ingest import ingest
+    from rag.settings import Settings
+
+    index = tmp_path_factory.mktemp("default-index")
+    settings = Settings.from_env({}, corpus=CORPUS, index=index, llm="extractive",
+                                 cache_dir=Path(os.path.expanduser("~/.cache/rag")))
+    ingest(CORPUS, index, load_embedder(settings))
+    return settings
+
+
+@pytest.fixture(scope="session")
+def assistant(default_settings):
+    """One Assistant over the default index (extractive engine), shared by the tests that only read."""
+    from rag.assistant import Assistant
+    return Assistant(default_settings, engine="extractive")
