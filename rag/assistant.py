@@ -1,0 +1,184 @@
+"""The one object the CLI, the web app and Python users share: it loads the index and models once per
+process and answers, searches and shows paragraphs.
+
+    from rag import Assistant
+    bot = Assistant()                       # settings from RAG_* variables
+    answer = bot.ask("What grade did Wandsworth get for adoption?")
+"""
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from rag.answering import Plan, finish, plan
+from rag.errors import ConfigError, RagError
+from rag.records import Answer, Judgement, Paragraph, Report
+from rag.retrieval import Reranker, SearchResult, Searcher
+from rag.settings import Settings
+
+
+EXTRACTIVE_PASSAGES = 5
+
+
+@dataclass(frozen=True)
+class Event:
+    """What a streaming answer reports, in order: 'plan' (the evidence, at once), 'token' (text as the
+    engine writes it), then 'answer' (the checked Answer)."""
+    kind: str
+    plan: Plan | None = None
+    text: str = ""
+    group: int = 0
+    answer: Answer | None = None
+
+
+@dataclass
+class Assistant:
+    settings: Settings = field(default_factory=Settings.from_env)
+    embedder: Any = None
+    engine: str | None = None            # overrides settings.llm for this object
+    chat_model: Any = None               # a LangChain chat model to use instead of the engine's own (tests, users)
+    _searcher: Searcher | None = field(default=None, init=False, repr=False)
+    _runnables: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
+    _index_only: Any = field(default=None, init=False, repr=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False)
+    engine_note: str = field(default="", init=False)
+
+    def __post_init__(self) -> None:
+        from rag.llm import engine_status
+        if self.chat_model is not None:
+            self.engine = self.engine or "custom"
+            self.engine_note = f"Answering with the chat model {type(self.chat_model).__name__}."
+            return
+        chosen = self.settings.replace(llm=self.engine) if self.engine else self.settings
+        self.engine, self.engine_note = engine_status(chosen)
+
+    # ---- loading (once) ----------------------------------------------------------------------------
+
+    @property
+    def searcher(self) -> Searcher:
+        with self._lock:
+            if self._searcher is None:
+                self._searcher = self._load_searcher()
+            return self._searcher
+
+    def _load_searcher(self) -> Searcher:
+        from rag.embedding import load_embedder
+        from rag.ingest import PIPELINE_VERSION
+        from rag.store import Index
+
+        embedder = self.embedder or load_embedder(self.settings)
+        self.embedder = embedder
+        index = Index.load(self.settings.index, embedder_name=embedder.name, dimension=embedder.dimension,
+                           pipeline_version=PIPELINE_VERSION)
+        reranker = Reranker(self.settings.reranker) if self.settings.reranker else None
+        return Searcher(index, embedder, reranker=reranker, rerank_depth=self.settings.rerank_depth)
+
+    def reload(self) -> None:
+        """Pick up a new index version (after an ingest) without reloading the models."""
+        with self._lock:
+            old = self._searcher
+            self._searcher = None
+        if old is not None:
+            from rag.ingest import PIPELINE_VERSION
+            from rag.store import Index
+            index = Index.load(self.settings.index, embedder_name=old.embedder.name,
+                               dimension=old.embedder.dimension, pipeline_version=PIPELINE_VERSION)
+            with self._lock:
+                self._searcher = Searcher(index, old.embedder, reranker=old.reranker, rerank_depth=old.rerank_depth)
+
+    def _runnable(self, engine: str):
+        """(runnable, error guard) for an engine, built once; the guard turns engine failures into EngineError."""
+        from functools import partial
+
+        from rag.chain import generation_runnable
+        with self._lock:
+            if engine not in self._runnables:
+                if engine == "extractive":
+                    self._runnables[engine] = (generation_runnable("extractive", weights=lambda: self.searcher.idf),
+                                               contextlib.nullcontext)
+                else:
+                    from rag.llm import engine_errors, make_chat_model
+                    from rag.prompts import load_prompts
+                    model = self.chat_model or make_chat_model(self.settings, engine)
+                    runnable = generation_runnable(engine, load_prompts(self.settings.prompts), model)
+                    self._runnables[engine] = (runnable, partial(engine_errors, model))
+            return self._runnables[engine]
+
+    # ---- answering ---------------------------------------------------------------------------------
+
+    def stream(self, question: str, history: Sequence[dict] = (), *, authorities: Sequence[str] | None = None,
+               year: int | None = None, engine: str | None = None) -> Iterator[Event]:
+        question = (question or "").strip()
+        if not question:
+            raise ConfigError("Ask a question: the text is empty.")
+        engine = engine or self.engine
+        started = time.perf_counter()
+        # The extractive engine reads more passages than a small language model copes with.
+        context_k = max(EXTRACTIVE_PASSAGES, self.settings.context_k) if engine == "extractive" else self.settings.context_k
+        the_plan = plan(self.searcher, question, history, k=self.settings.top_k, context_k=context_k,
+                        authorities=authorities, year=year)
+        yield Event("plan", plan=the_plan)
+        texts = ["" for _ in the_plan.groups]
+        if the_plan.mode in ("single", "compare"):
+            from rag.chain import answer_plan_streaming
+            runnable, guard = self._runnable(engine)
+            with guard():
+                for index, piece in answer_plan_streaming(runnable, the_plan):
+                    texts[index] += piece
+                    yield Event("token", text=piece, group=index)
+        answer = finish(the_plan, texts, engine=engine, seconds=time.perf_counter() - started)
+        yield Event("answer", answer=answer)
+
+    def ask(self, question: str, history: Sequence[dict] = (), **options: Any) -> Answer:
+        answer = None
+        for event in self.stream(question, history, **options):
+            if event.kind == "answer":
+                answer = event.answer
+        assert answer is not None
+        return answer
+
+    # ---- the rest of the product -------------------------------------------------------------------
+
+    def search(self, question: str, k: int | None = None, *, authorities: Sequence[str] | None = None,
+               year: int | None = None) -> SearchResult:
+        return self.searcher.search(question, k or self.settings.top_k, authorities=authorities, year=year)
+
+    @property
+    def index(self):
+        """The loaded index; commands that need no model (reports, judgements, show) load no model."""
+        if self._searcher is not None:
+            return self._searcher.index
+        from rag.ingest import PIPELINE_VERSION
+        from rag.store import Index
+        with self._lock:
+            if self._index_only is None:
+                self._index_only = Index.load(self.settings.index, embedder_name=None,
+                                              pipeline_version=PIPELINE_VERSION)
+            return self._index_only
+
+    def reports(self) -> list[Report]:
+        return list(self.index.reports.values())
+
+    def judgements(self, authority: str | None = None) -> list[Judgement]:
+        return [j for r in self.reports() for j in r.judgements if not authority or j.authority == authority]
+
+    def paragraph(self, paragraph_id: str) -> tuple[Paragraph, Report]:
+        index = self.index
+        p = index.paragraph(paragraph_id)
+        return p, index.report_of(p)
+
+    def context(self, paragraph_id: str, n: int = 2) -> list[Paragraph]:
+        return self.index.neighbours(paragraph_id, n)
+
+
+def ask(question: str, history: Sequence[dict] = (), **options: Any) -> Answer:
+    """One question, answered with settings from the environment (models load on each call: for many
+    questions keep an Assistant)."""
+    return Assistant().ask(question, history, **options)
+
+
+__all__ = ["Assistant", "Event", "ask", "RagError"]

@@ -1,0 +1,71 @@
+"""The LangChain edge: the answer chain built from Runnables, and a retriever for users' own chains.
+
+question + history -> standalone question -> retrieval -> prompt (prompts/) -> chat model -> citations
+checked -> Answer. The steps before the prompt and after the model are plain functions of rag/; only
+this module (and rag/llm.py, the chat-model factory) imports LangChain.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.retrievers import BaseRetriever
+from langchain_core.runnables import Runnable, RunnableLambda
+
+from rag import extractive
+from rag.answering import Group, Plan
+from rag.prompts import Prompts, format_passages
+from rag.records import NOT_IN_REPORTS, paragraph_json
+
+
+def generation_runnable(engine: str, prompts: Prompts | None = None, model: Any = None,
+                        weights: Any = None) -> Runnable:
+    """Group -> text with [n] keys. The extractive engine is a Runnable too, so every engine runs
+    through the same chain and the same checks. `weights`: word IDFs over the corpus (extractive)."""
+    if engine == "extractive":
+        return RunnableLambda(lambda group: extractive.compose(group.topic or group.question, group.passages,
+                                                                limit=2 if group.authority else 3,
+                                                                max_words=60 if group.authority else 110,
+                                                                weights=weights() if callable(weights) else weights))
+    prompt = ChatPromptTemplate.from_messages([("system", prompts.system), ("human", prompts.user)])
+    to_inputs = RunnableLambda(lambda group: {"passages": format_passages(group.passages, group.question),
+                                              "question": group.question, "not_in_reports": NOT_IN_REPORTS})
+    return to_inputs | prompt | model | StrOutputParser()
+
+
+def stream_group(runnable: Runnable, group: Group) -> Iterator[str]:
+    yield from runnable.stream(group)
+
+
+def answer_plan_streaming(runnable: Runnable, plan: Plan) -> Iterator[tuple[int, str]]:
+    """(group index, text piece) as the engine writes each group's answer."""
+    if plan.mode in ("abstain", "judgement"):
+        return
+    for index, group in enumerate(plan.groups):
+        if not group.passages:
+            continue
+        for piece in runnable.stream(group):
+            yield index, piece
+
+
+class ReportRetriever(BaseRetriever):
+    """LangChain retriever over the same hybrid search: `ReportRetriever(searcher=...).invoke("question")`.
+
+    Documents carry the paragraph text and the citation fields (authority, report, section, paragraph,
+    page, id) as metadata.
+    """
+
+    searcher: Any
+    k: int = 10
+    authorities: Sequence[str] | None = None
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        result = self.searcher.search(query, self.k, authorities=self.authorities)
+        return [Document(page_content=h.paragraph.text, id=h.paragraph.id,
+                         metadata={**{k: v for k, v in paragraph_json(h.paragraph, h.report).items() if k != "text"},
+                                   "score": h.score})
+                for h in result.hits]

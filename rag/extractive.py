@@ -1,0 +1,150 @@
+"""The extractive engine: no language model. The answer is the retrieved paragraphs' best supporting
+sentences, each with its [n] key, so it goes through the same citation checks as a generated answer.
+
+It abstains when no sentence covers enough of the question or when none holds the kind of thing asked
+for (a number for 'how many', a name for 'what is X called').
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from rag.citations import Passage, content_words, numbers_in, split_sentences
+from rag.query import expand
+from rag.records import NOT_IN_REPORTS
+
+MIN_COVERAGE = 0.2        # weighted share of the question's content words a sentence must contain
+MAX_SENTENCES = 3
+MAX_WORDS = 110
+_DEFAULT_WEIGHT = 4.0     # IDF of a word the corpus never uses: rare, so it counts
+_MONTHS = "january february march april may june july august september october november december".split()
+_QUESTION_NOISE = frozenset("""what which whose whom how many much did does do was were is are the a an in of for
+and to by at on with about according report reports inspection ofsted council authority borough local 2011 2012
+2013 2014 2015 2016 2017 2018 compare comparison differ between each both say said find found give
+gave describe tell""".split())
+
+
+def expected_kinds(question: str) -> set[str]:
+    """What sorts of thing answer the question: numbers, dates, names (several for a two-part question)."""
+    q = question.lower()
+    kinds: set[str] = set()
+    if re.search(r"\bhow (?:many|much)\b|\bwhat (?:percentage|proportion|share|number|rate|ratio)\b|\bby how much\b"
+                 r"|\bwhat (?:was|is|were) the (?:rate|number|percentage|proportion)\b", q):
+        kinds.add("number")
+    if re.search(r"(?:^|[,;] |\band )(?:when|since when)\b|\bwhat (?:year|date|month)\b|\bhow long\b", q):
+        kinds.add("date")
+    if re.search(r"\bname of\b|\bcalled\b|\bwhat is the name\b|\bwho (?:is|was|were) the\b", q):
+        kinds.add("name")
+    return kinds
+
+
+_ROLE_WORDS = frozenset("""chief executive director deputy assistant head heads manager managers officer officers
+lead member members principal social worker workers service services team teams council councils board boards
+local authority authorities children children's young people ofsted inspector inspectors chair chairs
+committee panel group forum partnership trust school schools virtual the a an this these in of for and
+mr mrs ms dr""".split())
+
+
+def has_kind(sentence: str, kind: str, question: str, known: frozenset[str] = frozenset()) -> bool:
+    """Whether the sentence holds a thing of the kind asked for. `known`: words that are not an answer
+    to 'what is it called' (the question's own words, authority names)."""
+    if kind == "number":
+        return bool(numbers_in(sentence))
+    if kind == "date":
+        return bool(re.search(r"\b(?:19|20)\d\d\b|\b(?:%s)\b|\b\d+\s+(?:years?|months?|weeks?|days?)\b"
+                              % "|".join(_MONTHS), sentence, re.I))
+    asked = {_plain(w) for w in re.findall(r"[A-Za-z][\w'’-]*", question)} | known
+    if re.search(r"['‘\"“][A-Z][^'’\"”]{1,40}['’\"”]", sentence):
+        return True                                   # a quoted name: 'Kickback'
+    for word in re.findall(r"(?<!^)(?<![.!?]\s)\b([A-Z][\w'’-]+)", sentence.strip()):
+        plain = _plain(word)
+        if plain not in asked and plain not in _ROLE_WORDS and plain not in _MONTHS:
+            return True
+    return False
+
+
+def _plain(word: str) -> str:
+    return word.lower().replace("’", "'").removesuffix("'s")
+
+
+def idf_weights(texts: Sequence[str]) -> dict[str, float]:
+    """Inverse document frequency of each content word over a corpus of paragraphs."""
+    import math
+    from collections import Counter
+    df: Counter[str] = Counter()
+    for text in texts:
+        df.update(_sentence_words(text))
+    n = max(1, len(texts))
+    return {w: math.log(1 + n / c) for w, c in df.items()}
+
+
+def topic_words(question: str) -> set[str]:
+    return {w for w in content_words(question) if w not in _QUESTION_NOISE}
+
+
+def _sentence_words(sentence: str) -> set[str]:
+    """A sentence's words plus the glossary's other names for what it mentions (PLO -> public law outline)."""
+    words = content_words(sentence)
+    for expansion in expand(sentence):
+        words |= content_words(expansion)
+    return words
+
+
+def best_sentences(question: str, passages: Sequence[Passage], *, limit: int = MAX_SENTENCES,
+                   max_words: int = MAX_WORDS, weights: Mapping[str, float] | None = None) -> list[tuple[str, int, float]]:
+    """(sentence, key, score) of the sentences that best answer the question, best first; empty when the
+    passages do not hold the kind of thing asked for. `weights` (word -> IDF) make rare words count more."""
+    core = topic_words(question)
+    weight = (lambda w: weights.get(w, _DEFAULT_WEIGHT)) if weights else (lambda w: 1.0)
+    total = sum(weight(w) for w in core) or 1.0
+    kinds = expected_kinds(question)
+    two_part = len(re.findall(r"\b(?:what|how|why|which|who|when|where)\b", question.lower())) > 1
+    scored: list[tuple[float, int, int, str, set[str]]] = []
+    known = frozenset(_plain(w) for p in passages for w in (p.hit.report.authority or "").split())
+    for rank, passage in enumerate(passages):
+        paragraph = passage.hit.paragraph
+        context = content_words(" ".join(paragraph.headings) + " " + paragraph.lead_in)
+        for position, sentence in enumerate(split_sentences(passage.text)):
+            words = _sentence_words(sentence)
+            coverage = sum(weight(w) for w in core & words) / total
+            context_bonus = 0.15 * sum(weight(w) for w in core & context - words) / total
+            if coverage + context_bonus < MIN_COVERAGE:
+                continue
+            matched = {k for k in kinds if has_kind(sentence, k, question, known)}
+            if kinds and not matched and not two_part:
+                continue                            # 'how many' answered by a sentence without a number
+            score = coverage + context_bonus + 0.08 / (1 + rank) + 0.1 * len(matched)
+            scored.append((score, rank, position, sentence, matched))
+    scored.sort(key=lambda s: (-s[0], s[1], s[2]))
+    if kinds and not any(s[4] for s in scored):
+        return []                                   # nothing of the kind asked for: abstain
+    chosen: list[tuple[str, int, float]] = []
+    words = 0
+    for score, rank, _, sentence, _ in scored:
+        n = len(sentence.split())
+        if chosen and (words + n > max_words or score < 0.6 * chosen[0][2]):
+            continue
+        if any(sentence == c[0] for c in chosen):
+            continue
+        chosen.append((sentence, passages[rank].key, score))
+        words += n
+        if len(chosen) >= limit:
+            break
+    return chosen
+
+
+def compose(question: str, passages: Sequence[Passage], *, limit: int = MAX_SENTENCES,
+            max_words: int = MAX_WORDS, weights: Mapping[str, float] | None = None) -> str:
+    """The extractive answer with [n] keys, or the shared not-in-the-reports phrase."""
+    chosen = best_sentences(question, passages, limit=limit, max_words=max_words, weights=weights)
+    if not chosen:
+        return NOT_IN_REPORTS
+    return " ".join(_cite(sentence, key) for sentence, key, _ in chosen)
+
+
+def _cite(sentence: str, key: int) -> str:
+    sentence = sentence.strip()
+    match = re.search(r"([.!?])[\"'”’)]?$", sentence)
+    if match:
+        return f"{sentence[:match.start()]} [{key}]{sentence[match.start():]}"
+    return f"{sentence} [{key}]."
