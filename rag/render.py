@@ -1,0 +1,172 @@
+"""Plain-text rendering for the terminal: tables, search hits, answers with their references."""
+from __future__ import annotations
+
+import sys
+import textwrap
+from collections.abc import Sequence
+
+from rag.metadata import REPORT_TYPES
+from rag.records import Answer, Citation, Hit, Judgement, Paragraph, Report
+
+
+def progress_printer(label: str = ""):
+    """A progress callback (stage, done, total) that redraws one line on a terminal, prints sparsely otherwise."""
+    tty = sys.stderr.isatty()
+    last = {"stage": None}
+
+    def show(stage: str, done: int, total: int) -> None:
+        stage = stage or label
+        if tty:
+            width = 24
+            filled = int(width * done / max(1, total))
+            print(f"\r{stage[:40]:<40} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="",
+                  file=sys.stderr, flush=True)
+            if done >= total:
+                print(file=sys.stderr)
+        elif stage != last["stage"] or done >= total:
+            print(f"{stage}: {done}/{total}", file=sys.stderr)
+        last["stage"] = stage
+    return show
+
+
+def table(rows: Sequence[Sequence[str]], max_width: int = 60) -> str:
+    cells = [[str(c if c is not None else "")[:max_width] for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(cells[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def ingest_summary(result) -> str:
+    rows = [("report", "file", "authority", "type", "date", "paragraphs", "judgements", "confidence")]
+    for r in result.corpus.reports:
+        rows.append((r.id, r.file, r.authority or "?", REPORT_TYPES.get(r.report_type, r.report_type),
+                     r.date or "?", str(len(r.paragraphs)), str(len(r.judgements)), r.confidence))
+    out = [table(rows)]
+    for s in result.corpus.skipped:
+        out.append(f"skipped {s.file}: {s.reason}")
+    out.extend(f"warning: {w}" for w in result.corpus.warnings)
+    st = result.stats
+    out.append(f"{st.reports} reports, {st.paragraphs} paragraphs: {st.embedded} embedded, {st.reused} reused, "
+               f"{st.removed} removed; {result.seconds:.1f} s")
+    return "\n".join(out)
+
+
+def reports_table(reports: Sequence[Report]) -> str:
+    rows = [("id", "file", "authority", "report type", "dates", "paragraphs", "confidence")]
+    for r in reports:
+        dates = r.date or "?"
+        if r.inspection_start:
+            dates = f"inspected {r.inspection_start}..{r.inspection_end or ''}" + (
+                f", published {r.published}" if r.published else "")
+        rows.append((r.id, r.file, r.authority or "?", REPORT_TYPES.get(r.report_type, r.report_type), dates,
+                     str(len(r.paragraphs)), r.confidence))
+    notes = [f"  {r.id}: {n}" for r in reports for n in r.notes]
+    return table(rows, 70) + ("\nnotes:\n" + "\n".join(notes) if notes else "")
+
+
+def judgement_json(j: Judgement, index) -> dict:
+    paragraph = index.paragraph(j.paragraph_id)
+    return {"authority": j.authority, "report": j.report, "date": j.date, "area": j.area, "label": j.label,
+            "grade": j.grade, "grade_number": j.grade_number, "framework": j.framework, "service": j.service or None,
+            "paragraph_id": j.paragraph_id, "paragraph": paragraph.number, "page": paragraph.page,
+            "text": paragraph.text}
+
+
+def judgements_table(rows: Sequence[Judgement]) -> str:
+    """Areas down the side, one column per report (authority and year), the way outcomes are scanned."""
+    if not rows:
+        return "No graded judgements in the index."
+    columns = list(dict.fromkeys((j.report, f"{j.authority} {j.date[:4]}") for j in rows))
+    labels = list(dict.fromkeys(j.label for j in rows))
+    grid = [("judgement", *(c[1] for c in columns))]
+    for label in labels:
+        row = [label]
+        for report, _ in columns:
+            found = [j for j in rows if j.report == report and j.label == label]
+            row.append(f"{found[0].grade} ({found[0].paragraph_id.split(':')[1]})" if found else "-")
+        grid.append(tuple(row))
+    return table(grid, 48) + "\n(paragraph ids: <report>:<id>; `rag show <report>:<id>` prints the paragraph)"
+
+
+def where(paragraph: Paragraph, report: Report) -> str:
+    parts = [report.authority or "?", f"{REPORT_TYPES.get(report.report_type, report.report_type)} {report.date or ''}".strip()]
+    if paragraph.section:
+        parts.append(paragraph.section)
+    if paragraph.number:
+        parts.append(f"para {paragraph.number}")
+    if paragraph.page:
+        parts.append(f"p. {paragraph.page}")
+    return " · ".join(parts)
+
+
+def show(paragraph: Paragraph, report: Report, around: Sequence[Paragraph]) -> str:
+    out = [f"{paragraph.id}", f"{report.title}", where(paragraph, report), ""]
+    for p in around:
+        marker = ">>" if p.id == paragraph.id else "  "
+        number = f"{p.number}. " if p.number else ""
+        lead = f"({p.lead_in}) " if p.lead_in and p.id == paragraph.id else ""
+        out.append(textwrap.fill(f"{number}{lead}{p.text}", 100, initial_indent=f"{marker} ", subsequent_indent="   "))
+    return "\n".join(out)
+
+
+def hits(result, elapsed: float) -> str:
+    header = f"{len(result.hits)} results in {elapsed * 1000:.0f} ms"
+    if result.query.authorities:
+        header += f" (authorities: {', '.join(result.query.authorities)})"
+    if result.query.unknown_authorities:
+        header += f" — not in the corpus: {', '.join(result.query.unknown_authorities)}"
+    out = [header]
+    for rank, hit in enumerate(result.hits, start=1):
+        out.append(f"\n{rank}. [{hit.score:.4f}] {where(hit.paragraph, hit.report)}\n   id {hit.paragraph.id}")
+        out.append(textwrap.fill(hit.paragraph.text, 100, initial_indent="   ", subsequent_indent="   "))
+    return "\n".join(out)
+
+
+def references(citations: Sequence[Citation]) -> str:
+    lines = []
+    for c in citations:
+        lines.append(f"[{c.n}] {where(c.paragraph, c.report)} ({c.paragraph.id})")
+        lines.append(textwrap.fill(f"“{c.quote}”", 100, initial_indent="    ", subsequent_indent="    "))
+    return "\n".join(lines)
+
+
+def answer_text(answer: Answer) -> str:
+    out = [answer.text]
+    if answer.table and len(answer.table) > 1:
+        out += ["", table(answer.table, 70)]
+    if answer.citations:
+        out += ["", "References:", references(answer.citations)]
+    total, verified = len(answer.claims), answer.verified_claims
+    if total:
+        out.append(f"\n{verified} of {total} claims verified against their cited paragraphs.")
+    return "\n".join(out)
+
+
+def stream_answer(bot, question: str, history, authorities, *, quiet: bool = False) -> Answer:
+    """Sources as soon as they are found, the engine's text as it is written, then the checked answer."""
+    answer = None
+    streamed = False
+    for event in bot.stream(question, history, authorities=authorities):
+        if quiet:
+            if event.kind == "answer":
+                answer = event.answer
+            continue
+        if event.kind == "plan":
+            p = event.plan
+            if p.standalone != question:
+                print(f"(understood as: {p.standalone})", file=sys.stderr)
+            sources = [pa.hit for g in p.groups for pa in g.passages][:6]
+            if sources:
+                print("Searching: " + "; ".join(f"{h.report.authority} {h.paragraph.number or ''}".strip()
+                                                for h in sources), file=sys.stderr)
+        elif event.kind == "token":
+            print(event.text, end="", flush=True, file=sys.stderr)
+            streamed = True
+        elif event.kind == "answer":
+            answer = event.answer
+            if streamed:
+                print("\n", file=sys.stderr)
+            print(answer_text(answer))
+    assert answer is not None
+    return answer
