@@ -104,11 +104,11 @@ def _setup(args, settings: Settings) -> int:
 
 
 def _ingest(args, settings: Settings) -> int:
-    from rag.embedding import load_embedder
+    from rag.embedding import LazyEmbedder
     from rag.ingest import ingest
     if not settings.corpus.is_dir():
         raise RagError(f"No corpus folder {settings.corpus}: put reports there or pass --corpus DIR.")
-    embedder = load_embedder(settings)
+    embedder = LazyEmbedder(settings)
     result = ingest(settings.corpus, settings.index, embedder, progress=render.progress_printer())
     print(render.ingest_summary(result))
     return 0 if result.corpus.reports else 1

@@ -138,3 +138,22 @@ def _cached_embedder(model: str, batch_size: int) -> Embedder:
     if re.fullmatch(r"hashing-\d+", model):  # lets tests and smoke runs work with no model at all
         return HashingEmbedder(int(model.split("-")[1]))
     return SentenceTransformerEmbedder(model, batch_size)
+
+
+class LazyEmbedder:
+    """Names the model at once, loads it on first use: an ingest with nothing new to embed never loads it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.name = resolve_model(settings.embedding_model)[0]
+        self._settings = settings
+
+    @property
+    def model(self) -> Embedder:
+        return load_embedder(self._settings)
+
+    @property
+    def dimension(self) -> int:
+        return self.model.dimension
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self.model.embed(texts)

@@ -1,0 +1,48 @@
+from rag.citations import number_passages
+from rag.extractive import compose, expected_kinds, has_kind, idf_weights
+from rag.records import NOT_IN_REPORTS
+from tests.helpers import hits_of, make_report
+
+REPORT = make_report(texts=[
+    "Social workers visit children regularly. The council is not in contact with eight care leavers.",
+    "The children in care council, known as CLICK, is outstanding.",
+    "The Director of Children's Services has been in post since April 2014.",
+    "There are 36 children subject to pre proceedings PLO and the average is 9.2 weeks.",
+])
+PASSAGES = number_passages(hits_of(REPORT))
+WEIGHTS = idf_weights([p.text for p in REPORT.paragraphs])
+
+
+def test_the_kind_of_answer_is_read_from_the_question():
+    assert expected_kinds("How many care leavers is the council out of touch with?") == {"number"}
+    assert expected_kinds("When was the inspection?") == {"date"}
+    assert expected_kinds("What is the children in care council called?") == {"name"}
+    assert expected_kinds("Which team helps when a family's problems get worse?") == set()   # 'when' as a conjunction
+
+
+def test_a_name_is_a_proper_name_not_a_job_title():
+    question = "What is the name of the Director of Children's Services?"
+    assert not has_kind("The Director of Children's Services has been in post since April 2014.", "name", question)
+    assert has_kind("The Director, Jane Smith, has been in post since April 2014.", "name", question)
+    assert has_kind("There is an active children in care council, 'Kickback'.", "name", question)
+
+
+def test_the_best_sentence_answers_with_its_key():
+    answer = compose("How many care leavers is the council not in contact with?", PASSAGES, weights=WEIGHTS)
+    assert answer == "The council is not in contact with eight care leavers [1]."
+
+
+def test_the_glossary_matches_an_abbreviation_in_the_text():
+    answer = compose("How many children were in the pre-proceedings stage of the Public Law Outline?", PASSAGES,
+                     weights=WEIGHTS)
+    assert "36 children" in answer and "[4]" in answer
+
+
+def test_it_abstains_when_no_sentence_holds_what_is_asked():
+    assert compose("What is the name of the Director of Children's Services?", PASSAGES, weights=WEIGHTS) == NOT_IN_REPORTS
+    assert compose("What is the budget for road maintenance?", PASSAGES, weights=WEIGHTS) == NOT_IN_REPORTS
+
+
+def test_answers_stay_short():
+    answer = compose("care leavers children council social workers", PASSAGES, max_words=20, weights=WEIGHTS)
+    assert len(answer.split()) <= 30
