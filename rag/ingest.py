@@ -47,7 +47,7 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
 
 def parse_report(path: Path, catalog_entry: dict[str, str] | None = None, report_id: str | None = None) -> Report:
     data = path.read_bytes()
-    source = read_source(path)
+    source = read_source(path)      # reads the bytes again: formats decide how (cheap next to parsing)
     chunks = chunk(classify_lines(source), contents_entries(source))
     if not chunks:
         from rag.errors import EmptyReport
@@ -89,7 +89,10 @@ def _paragraphs(report_id: str, chunks) -> list[Paragraph]:
     return out
 
 
-def parse_corpus(corpus_dir: Path, progress: Progress | None = None) -> ParsedCorpus:
+def parse_corpus(corpus_dir: Path, progress: Progress | None = None,
+                 previous: dict[str, Report] | None = None) -> ParsedCorpus:
+    """Parse every report; `previous` (file name -> Report from the live index) lets an unchanged file
+    (same bytes, no catalog entry then or now) be reused instead of parsed again."""
     catalog, warnings = load_catalog(corpus_dir)
     files = corpus_files(corpus_dir)
     reports: list[Report] = []
@@ -100,6 +103,11 @@ def parse_corpus(corpus_dir: Path, progress: Progress | None = None) -> ParsedCo
         if path.suffix.lower() not in SUPPORTED:
             skipped.append(Skipped(path.name, f"unsupported file type '{path.suffix or '(none)'}'; "
                                               f"supported: {', '.join(SUPPORTED)}"))
+            continue
+        old = (previous or {}).get(path.name)
+        if old is not None and path.name not in catalog and not any("catalog" in n for n in old.notes) \
+                and _sha256(path) == old.sha256:
+            reports.append(old)
             continue
         try:
             reports.append(parse_report(path, catalog.get(path.name)))
@@ -147,9 +155,32 @@ class IngestResult:
 
 
 def ingest(corpus_dir: Path, index_dir: Path, embedder, progress: Progress | None = None) -> IngestResult:
-    from rag.store import write_index
+    """Parse the corpus and update the index; with nothing changed, nothing is parsed or written."""
+    from rag.store import IndexStats, write_index
 
     started = time.perf_counter()
-    parsed = parse_corpus(corpus_dir, progress)
-    stats = write_index(index_dir, parsed.reports, embedder, pipeline_version=PIPELINE_VERSION, progress=progress)
+    previous = _live_reports(index_dir, embedder)
+    parsed = parse_corpus(corpus_dir, progress, {r.file: r for r in previous})
+    if previous and list(parsed.reports) == previous:
+        count = sum(len(r.paragraphs) for r in previous)
+        stats = IndexStats(len(previous), count, 0, count, 0, time.perf_counter() - started)
+    else:
+        stats = write_index(index_dir, parsed.reports, embedder, pipeline_version=PIPELINE_VERSION,
+                            progress=progress)
     return IngestResult(parsed, stats, time.perf_counter() - started)
+
+
+def _live_reports(index_dir: Path, embedder) -> list[Report]:
+    """The reports of the live index when it was built by this pipeline and embedder, else none."""
+    from rag.errors import RagError
+    from rag.store import Index
+    try:
+        # The name decides compatibility (one name, one dimension); asking the dimension would load the model.
+        index = Index.load(index_dir, embedder_name=embedder.name, dimension=None, pipeline_version=PIPELINE_VERSION)
+    except RagError:
+        return []
+    return list(index.reports.values())
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
