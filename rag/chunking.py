@@ -14,7 +14,7 @@ from rag.cleaning import BLANK, BREAK, BULLET, DROPPED, HEADING, SUBBULLET, TABL
 from rag.grades import GRADE_IN_HEADING, is_grade_statement, mentions_area
 
 # Bump when chunking or cleaning changes what paragraphs come out: the index is rebuilt.
-CHUNKING_VERSION = "chunk-3"
+CHUNKING_VERSION = "chunk-4"
 
 _TERMINAL = re.compile(r"(?:[.!?:;…)\]]|[.!?][\"'”’])\s*$")
 _GRADE_LINE = re.compile(r"^Grade \d \((?:outstanding|good|adequate|inadequate)\)$", re.I)
@@ -23,7 +23,7 @@ _TRAILING_JOINER = re.compile(r"\b(?:of|and|or|the|for|to|in|with|by|on|a|an)$",
 _TOP_LEVEL = re.compile(
     r"^(?:section \d\b.*|(?:the )?local authority|executive summary|recommendations"
     r"|summary for children and young people|information about this (?:inspection|local authority area)"
-    r"|inspection judge?ments about the (?:local authority|lscb)|the local safeguarding children board.*"
+    r"|inspection judge?ments? about the (?:local authority|lscb)|the local safeguarding children board.*"
     r"|the effectiveness of the local safeguarding children board.*|what does the .* need to improve\??"
     r"|the local authority.s strengths|progress since the last inspection|what the inspection judge?ments mean.*"
     r"|record of main findings:?|about this inspection|the inspection judgements and what they mean"
@@ -153,8 +153,9 @@ def build_blocks(lines: list[Line]) -> list[Block]:
         if line.kind == TABLE and current is not None and current.kind == TABLE:
             current.lines.append(line)
             continue
-        continues = (wrapped and line.kind == TEXT and line.number is None and current is not None
-                     and current.kind in ("paragraph", "bullet") and not _ended(current.lines[-1], wrap_width))
+        continues = (line.kind == TEXT and line.number is None and current is not None
+                     and current.kind in ("paragraph", "bullet")
+                     and (line.continues or wrapped and not _ended(current.lines[-1], wrap_width)))
         if continues:
             current.lines.append(line)
             continue
@@ -222,7 +223,7 @@ def _heading_like(block: Block) -> bool:
     if len(text.split()) > 16 or not (text[0].isupper() or text[0].isdigit()):
         return False
     if _TOP_LEVEL.match(text):
-        return True
+        return not text.endswith(".")     # 'The Local Safeguarding Children Board has ... .' is a sentence
     if ": " in text:      # 'Lead inspector: Ian Young' is a line of text
         return False
     return not re.search(r"[.;:,]\s*$", text)
@@ -308,10 +309,16 @@ def _grade_to_end(text: str) -> str:
 
 
 def merge_tiny(blocks: list[Block]) -> list[Block]:
-    """Fragments too small to cite on their own ('and' on a title page) join the paragraph after them."""
+    """Fragments too small to cite on their own ('Lead inspector: ...') join the paragraph after them, or the
+    one before when they close it ('(Recommendation.)')."""
     out: list[Block] = []
     carry: Block | None = None
     for block in blocks:
+        if (carry is None and out and out[-1].kind in ("paragraph", "bullet") and _is_tiny(block)
+                and (block.text[:1] == "(" or block.text[:1].islower())):
+            out[-1].lines.extend(block.lines)
+            out[-1].text = f"{out[-1].text} {block.text}"
+            continue
         if carry is not None and block.kind == "paragraph" and not block.grade_statement:
             block.lines[:0] = carry.lines
             block.text = f"{carry.text} {block.text}"
@@ -320,15 +327,18 @@ def merge_tiny(blocks: list[Block]) -> list[Block]:
         elif carry is not None:
             out.append(carry)
             carry = None
-        tiny = (block.kind == "paragraph" and len(block.text) < _TINY and not block.grade_statement
-                and not block.number)
-        if tiny:
+        if _is_tiny(block):
             carry = block
             continue
         out.append(block)
     if carry is not None:
         out.append(carry)
     return out
+
+
+def _is_tiny(block: Block) -> bool:
+    return (block.kind == "paragraph" and len(block.text) < _TINY and not block.grade_statement
+            and not block.number)
 
 
 def infer_numbers(blocks: list[Block]) -> None:

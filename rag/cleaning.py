@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rag.readers import SourceLine
 
@@ -27,6 +27,7 @@ class Line:
     page: int | None = None
     level: int = 0             # markdown heading level when the source gave one
     number: str | None = None  # a leading paragraph number ("47") taken off the text
+    continues: bool = False    # wraps on from the line before it (a PDF text block's later lines)
 
 
 # ---- inline rules -------------------------------------------------------------------------------
@@ -115,9 +116,12 @@ _CONTENTS_ENTRY = re.compile(r"^[^\t]{3,120}?(?:\t+|\s{2,}|\.{3,}\s*)\d{1,3}[\t 
 def is_junk(text: str) -> bool:
     """Lines that carry no words: OCR debris of a logo or a contents banner ('C N n T ٦r ٦T C', '_')."""
     letters = re.findall(r"[A-Za-z]{3,}", text)
-    if not letters:
-        return not re.search(r"\d", text)     # '2011.' ending a wrapped sentence is not debris
     tokens = text.split()
+    if not letters:
+        # '2011.' ending a wrapped sentence is not debris; 'U U - 1 IL ر.' is. [0-9], not \d: OCR reads
+        # logo strokes as Arabic-Indic digits ('٦'), which \d matches.
+        numeric = sum(1 for t in tokens if re.search(r"[0-9]", t))
+        return numeric == 0 or (len(tokens) >= 4 and numeric / len(tokens) < 0.4)
     short = sum(1 for t in tokens if len(t) <= 2)
     return len(tokens) >= 4 and short / len(tokens) > 0.6
 
@@ -212,6 +216,9 @@ def classify_lines(source: list[SourceLine]) -> list[Line]:
         if page_number and src.page is None:
             out.append(Line(BREAK, page_number.group(1), raw, src.page))
             continue
+        if page_number and _alone_in_block(source, index):
+            out.append(Line(DROPPED, "", raw, src.page))      # a PDF's printed page number: the PDF knows its pages
+            continue
         if raw.strip() in headers:
             out.append(Line(BREAK, "", raw, src.page))
             continue
@@ -221,8 +228,13 @@ def classify_lines(source: list[SourceLine]) -> list[Line]:
         if space_marks and src.page is None and raw.startswith(" ") and not raw.startswith("  ") \
                 and not _SUB_BULLET.match(raw) and out:
             out.append(Line(BREAK, "", "", src.page))
-        out.append(_classify_text(raw, src.page))
+        line = _classify_text(raw, src.page)
+        out.append(replace(line, continues=True) if src.continues else line)
     return out
+
+
+def _alone_in_block(source: list[SourceLine], index: int) -> bool:
+    return all(not (0 <= i < len(source)) or not source[i].text.strip() for i in (index - 1, index + 1))
 
 
 def _classify_text(raw: str, page: int | None) -> Line:

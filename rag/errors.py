@@ -60,3 +60,7 @@ class NotFound(RagError):
 class GoldFileError(RagError):
     """A gold-questions (or answers) JSONL file cannot be read; the message names the line."""
     exit_code = 2
+
+
+class UploadRejected(RagError):
+    """An uploaded file is not added to the corpus (too large, already there): the message says why."""

@@ -22,6 +22,7 @@ SUPPORTED = (".txt", ".md", ".pdf", ".docx", ".html", ".htm")
 class SourceLine:
     text: str
     page: int | None = None     # page of the source format (PDF); text files get pages later from page-number lines
+    continues: bool = False     # PDF: wraps on from the line before it in the same text block (one paragraph)
 
 
 def read_source(path: Path) -> list[SourceLine]:
@@ -87,7 +88,7 @@ def _read_pdf(path: Path, data: bytes) -> list[SourceLine]:
                 if block[6] != 0:   # image block
                     continue
                 text = block[4].strip("\n")
-                lines.extend(SourceLine(t, number) for t in text.split("\n"))
+                lines.extend(SourceLine(t, number, continues=i > 0) for i, t in enumerate(text.split("\n")))
                 lines.append(SourceLine("", number))
     return lines
 
@@ -95,12 +96,14 @@ def _read_pdf(path: Path, data: bytes) -> list[SourceLine]:
 def _read_docx(path: Path, data: bytes) -> list[SourceLine]:
     import io
 
+    import zipfile
+
     import docx  # python-docx
     from docx.opc.exceptions import PackageNotFoundError
 
     try:
         document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, KeyError, ValueError) as e:
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as e:
         raise UnreadableReport(f"{path.name}: not a readable Word document ({e}).") from None
     lines: list[SourceLine] = []
     body = document.element.body
@@ -113,9 +116,16 @@ def _read_docx(path: Path, data: bytes) -> list[SourceLine]:
             table = docx.table.Table(child, document)
             for row in table.rows:
                 cells = [c.text.strip().replace("\n", " ") for c in row.cells]
-                lines.append(SourceLine("\t".join(_dedupe_merged(cells))))
+                lines.append(SourceLine(_table_row(_dedupe_merged(cells))))
             lines.append(SourceLine(""))
     return lines
+
+
+def _table_row(cells: list[str]) -> str:
+    """Cells joined by tabs; a one-cell row (a merged sub-heading such as 'Safeguarding services') keeps a
+    trailing tab, as in the text seeds, so it stays inside its table instead of becoming a heading."""
+    cells = [c for c in cells if c]
+    return "\t".join(cells) + ("\t" if len(cells) == 1 else "")
 
 
 def _dedupe_merged(cells: list[str]) -> list[str]:
@@ -159,14 +169,14 @@ def _read_html(path: Path, data: bytes) -> list[SourceLine]:
             continue
         if element.name == "tr":
             cells = [c.get_text(" ", strip=True) for c in element.find_all(["td", "th"])]
-            text = "\t".join(c for c in cells if c)
+            text = _table_row(cells)
         else:
             text = " ".join(element.get_text(" ", strip=True).split())
         if not text:
             continue
         if element.name[0] == "h" and element.name[1:].isdigit():
             text = "#" * int(element.name[1]) + " " + text
-        elif element.name == "li":
+        elif element.name == "li" or _opens_list_item(element):
             text = "- " + text
         lines.append(SourceLine(text))
         if element.name != "tr":
@@ -174,3 +184,9 @@ def _read_html(path: Path, data: bytes) -> list[SourceLine]:
     if not lines:  # no block markup at all: plain text inside <body>
         lines = [SourceLine(t) for t in root.get_text("\n").split("\n")]
     return lines
+
+
+def _opens_list_item(element) -> bool:
+    """'<li><p>text</p></li>': the item's first paragraph carries its bullet."""
+    item = element.find_parent("li")
+    return item is not None and item.find(_BLOCK_TAGS) is element

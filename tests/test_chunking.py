@@ -1,0 +1,292 @@
+"""Chunking on the seeds: paragraph numbers, heading paths, pages, bullets with lead-ins, tiny fragments,
+tables, stable ids, original text; and every gold evidence quote inside one paragraph."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import shutil
+
+import pytest
+
+from conftest import CORPUS, GOLD, SEEDS
+from rag.chunking import chunk, infer_numbers, is_hard_wrapped
+from rag.cleaning import classify_lines, contents_entries, title_key
+from rag.grades import is_grade_statement
+from rag.ingest import parse_report
+from rag.readers import SourceLine, read_source
+
+
+def numbered(report) -> dict[str, object]:
+    return {p.number: p for p in report.paragraphs if p.number}
+
+
+def explicit_numbers(report_id: str) -> set[int]:
+    """Paragraph numbers printed in the source file (OCR lost some of Wandsworth's)."""
+    text = (CORPUS / SEEDS[report_id]).read_text(encoding="utf-8")
+    return {int(n) for n in re.findall(r"^\s*(?:-\s+)?(\d{1,3})\.\s", text, re.M)}
+
+
+# ---- paragraph numbers --------------------------------------------------------------------------
+
+def test_hammersmith_numbers_1_to_106_in_order(seed_reports):
+    hf = seed_reports["hammersmith-and-fulham-2011"]
+    numbers = [int(p.number) for p in hf.paragraphs if p.number]
+    assert numbers == list(range(1, 107))
+    assert numbered(hf)["29"].text == "The contribution of health agencies to keeping children and young safe is good."
+
+
+def test_wandsworth_numbers_kept_and_inferred_after_ocr_loss(seed_reports):
+    wandsworth = seed_reports["wandsworth-2015"]
+    numbers = [int(p.number) for p in wandsworth.paragraphs if p.number]
+    assert numbers == list(range(1, 136))
+    printed = explicit_numbers("wandsworth-2015")
+    assert len(printed) < 100 and printed <= set(numbers)       # many were lost, all came back
+    by_number = numbered(wandsworth)
+    # Inferred: the printed number of these paragraphs is missing from the text file.
+    for number, start in [("12", "Ensure that the local authority’s sufficiency strategy is effective"),
+                          ("26", "Child protection and child in need plans are poor."),
+                          ("27", "Senior managers are effectively monitoring children on a child protection plan"),
+                          ("51", "Although looked after children’s second reviews make clear decisions"),
+                          ("104", "Audit activity has not led to timely improvement.")]:
+        assert int(number) not in printed or number == "104"
+        assert by_number[number].text.startswith(start), number
+    # A '(Recommendation.)' line closes the paragraph before it, not the next one.
+    assert by_number["50"].text.endswith("to monitor this effectively. (Recommendation.)")
+    assert by_number["103"].text.endswith("accurate and up-to-date information. (Recommendation.)")
+
+
+def test_infer_numbers_does_not_cross_sections_or_reuse_numbers():
+    lines = classify_lines([SourceLine(t) for t in [
+        "Findings", "", "4. Fourth paragraph of the findings, with enough words to be cited.", "",
+        "A paragraph that lost its number to OCR at the top of a page, long enough to cite.", "",
+        "6. Sixth paragraph of the findings, with enough words to be cited here.", "",
+        "Another section", "", "Unnumbered text in another section, which must stay unnumbered.", ""]])
+    chunks = chunk(lines)
+    assert [c.number for c in chunks] == ["4", "5", "6", None]
+    assert infer_numbers([]) is None
+
+
+def test_windsor_numbers_inside_bullets(seed_reports):
+    windsor = seed_reports["windsor-and-maidenhead-2015"]
+    assert [int(p.number) for p in windsor.paragraphs if p.number] == list(range(1, 170))
+    assert numbered(windsor)["115"].text.startswith("Joint planning for young people's transition")
+
+
+# ---- heading paths ------------------------------------------------------------------------------
+
+def test_hammersmith_heading_paths(seed_reports):
+    by_number = numbered(seed_reports["hammersmith-and-fulham-2011"])
+    assert by_number["101"].headings == ("Services for looked after children",
+                                         "Leadership and management | Grade 1 (outstanding)")
+    assert by_number["101"].section == \
+        "Services for looked after children > Leadership and management | Grade 1 (outstanding)"
+    assert by_number["47"].headings == ("Safeguarding services", "Leadership and management | Grade 1 (outstanding)")
+    assert by_number["8"].headings == ("Safeguarding services", "Overall effectiveness | Grade 2 (good)")
+    assert by_number["57"].headings == ("Services for looked after children", "Overall effectiveness | Grade 2 (good)")
+    assert by_number["62"].headings == ("Services for looked after children", "Being healthy | Grade 1 (outstanding)")
+
+
+def test_sif_heading_paths(seed_reports):
+    wandsworth = numbered(seed_reports["wandsworth-2015"])
+    assert wandsworth["18"].headings == ("The experiences and progress of children who need help and protection | "
+                                         "Inadequate", "Inspection findings")
+    # 'Leadership, management and' / 'governance Inadequate': the split heading is rejoined, the grade moved last.
+    assert wandsworth["104"].headings[0] == "Leadership, management and governance | Inadequate"
+    windsor = numbered(seed_reports["windsor-and-maidenhead-2015"])
+    assert windsor["151"].headings == ("Inspection judgement about the LSCB",)
+    assert windsor["1"].headings == ("What does the local authority need to improve?", "Help and protection")
+
+
+def test_sentence_starting_like_a_section_title_is_not_a_heading():
+    lines = classify_lines([SourceLine(t) for t in [
+        "Summary", "", "The Local Safeguarding Children Board holds partners to account for their work.", ""]])
+    [only] = chunk(lines)
+    assert only.text == "The Local Safeguarding Children Board holds partners to account for their work."
+    assert only.headings == ("Summary",)
+
+
+# ---- pages --------------------------------------------------------------------------------------
+
+def test_wandsworth_pages_anchored_by_page_number_lines(seed_reports):
+    by_number = numbered(seed_reports["wandsworth-2015"])
+    # '12' ends the page holding paragraph 21; '13' the one ending with 25; '36' and '43' likewise.
+    expected = {"21": 12, "22": 13, "25": 13, "26": 14, "108": 36, "109": 37, "131": 43, "132": 44}
+    assert {n: by_number[n].page for n in expected} == expected
+    pages = [p.page for p in seed_reports["wandsworth-2015"].paragraphs]
+    assert None not in pages and pages == sorted(pages)
+
+
+@pytest.mark.parametrize("report_id, first_paragraphs", [
+    ("hillingdon-2013", {"The experiences and progress of children who need help and protection require": 10,
+                         "The effectiveness of the Local Safeguarding Children Board (LSCB) requires improvement.": 1,
+                         "An outstanding local authority leads highly effective services": 23}),
+    ("windsor-and-maidenhead-2015", {"Key judgement | Judgement grade\nThe experiences and progress of children who "
+                                     "need help": 12,
+                                     "The Local Safeguarding Children Board requires improvement": 37,
+                                     "An outstanding local authority leads highly effective services": 43}),
+])
+def test_pages_agree_with_the_contents_page(seed_reports, report_id, first_paragraphs):
+    report = seed_reports[report_id]
+    entries = contents_entries(read_source(CORPUS / SEEDS[report_id]))
+    pages_under: dict[str, set[int]] = {}
+    for p in report.paragraphs:
+        for heading in p.headings:
+            pages_under.setdefault(title_key(heading), set()).add(p.page)
+    checked = {key: page for key, page in entries.items() if key in pages_under}
+    assert len(checked) >= 4, entries
+    for key, page in checked.items():       # the section listed on page n has a paragraph on page n
+        assert page in pages_under[key], (key, page, sorted(pages_under[key]))
+    for start, page in first_paragraphs.items():   # sections whose title is not in the heading path
+        assert next(p for p in report.paragraphs if p.text.startswith(start)).page == page, start
+    pages = [p.page for p in report.paragraphs]
+    assert None not in pages and pages == sorted(pages)
+
+
+def test_hillingdon_page_6_ends_at_its_printed_number(seed_reports):
+    hillingdon = seed_reports["hillingdon-2013"]
+    team = next(p for p in hillingdon.paragraphs if p.text.startswith("Lead inspector: Ian Young"))
+    area = next(p for p in hillingdon.paragraphs if p.text.startswith("Approximately 66,000 children"))
+    assert (team.page, area.page) == (6, 7)
+
+
+def test_no_pages_invented_without_breaks(seed_reports):
+    # Hammersmith and Fulham's text has neither page breaks nor page-number lines.
+    assert {p.page for p in seed_reports["hammersmith-and-fulham-2011"].paragraphs} == {None}
+
+
+# ---- bullets, tiny fragments, tables ------------------------------------------------------------
+
+def test_bullets_keep_their_lead_in(seed_reports):
+    hillingdon = seed_reports["hillingdon-2013"]
+    bullets = [p for p in hillingdon.paragraphs if p.headings[-1:] == ("Summary of key findings",)
+               and p.kind == "bullet"]
+    assert len(bullets) == 10
+    assert {p.lead_in for p in bullets} == {"This Local Authority requires improvement and is not yet good because"}
+    hf = seed_reports["hammersmith-and-fulham-2011"]
+    item = next(p for p in hf.paragraphs if p.text.startswith("extend the terms of reference of the LSCB"))
+    assert (item.kind, item.lead_in) == ("bullet", "Within three months:")
+    later = next(p for p in hf.paragraphs if p.text.startswith("improve the quality of supervision records"))
+    assert later.lead_in == "Within six months:"
+
+
+def test_lead_in_is_the_last_sentence_of_the_paragraph_before():
+    lines = classify_lines([SourceLine(t) for t in [
+        "Inspectors met many families during the visit. Families said the following things about the service:", "",
+        "- help came quickly when they asked for it", "- social workers listened to them", "",
+        "A new paragraph that is long enough to stand on its own as a citation."]])
+    chunks = chunk(lines)
+    assert [c.kind for c in chunks] == ["paragraph", "bullet", "bullet", "paragraph"]
+    assert chunks[1].lead_in == chunks[2].lead_in == "Families said the following things about the service:"
+    assert chunks[3].lead_in == ""
+
+
+def test_tiny_fragments_merge_with_a_neighbour(seed_reports):
+    hf = seed_reports["hammersmith-and-fulham-2011"]
+    assert hf.paragraphs[0].text == "Inspection dates: 6–17 June 2011 Reporting inspector: Stephen Hart HMI"
+    assert any(p.text.startswith("Lead inspector: Ian Young Team inspectors: Mary Candlin")
+               for p in seed_reports["hillingdon-2013"].paragraphs)
+    for report in seed_reports.values():
+        paragraphs = report.paragraphs
+        for i, p in enumerate(paragraphs):
+            if p.kind == "paragraph" and len(p.text) < 40 and not is_grade_statement(p.text):
+                # What stays small is a list's lead-in, or sits before a graded judgement it cannot merge into.
+                following = paragraphs[i + 1]
+                assert (following.kind == "bullet" and following.lead_in == p.text) \
+                    or is_grade_statement(following.text), (report.id, p.text)
+
+
+def test_judgement_tables_stay_readable(seed_reports):
+    hf = seed_reports["hammersmith-and-fulham-2011"]
+    record = next(p for p in hf.paragraphs if p.kind == "table" and p.headings == ("Record of main findings:",))
+    rows = record.text.split("\n")
+    assert rows[:3] == ["Safeguarding services", "Overall effectiveness | Good", "Capacity for improvement | Outstanding"]
+    assert rows.count("Equality and diversity | Outstanding") == 2 and len(rows) == 28
+    box = next(p for p in seed_reports["windsor-and-maidenhead-2015"].paragraphs
+               if p.kind == "table" and p.text.startswith("Key judgement")
+               and "Leadership, management and governance" in p.text)
+    assert box.text == "Key judgement | Judgement grade\nLeadership, management and governance | Requires improvement"
+
+
+def test_hard_wrap_detection():
+    wandsworth = classify_lines(read_source(CORPUS / SEEDS["wandsworth-2015"]))
+    windsor = classify_lines(read_source(CORPUS / SEEDS["windsor-and-maidenhead-2015"]))
+    assert is_hard_wrapped(wandsworth) and not is_hard_wrapped(windsor)
+
+
+# ---- ids and original text ----------------------------------------------------------------------
+
+def test_ids_are_stable_and_unique(seed_reports):
+    path = CORPUS / SEEDS["hammersmith-and-fulham-2011"]
+    again = parse_report(path, report_id="hammersmith-and-fulham-2011")
+    assert [p.id for p in again.paragraphs] == [p.id for p in seed_reports["hammersmith-and-fulham-2011"].paragraphs]
+    for report in seed_reports.values():
+        ids = [p.id for p in report.paragraphs]
+        assert len(set(ids)) == len(ids) and all(i.startswith(report.id + ":") for i in ids)
+        assert [p.ordinal for p in report.paragraphs] == list(range(len(ids)))
+
+
+def test_changing_one_paragraph_changes_only_its_id(tmp_path, seed_reports):
+    source = CORPUS / SEEDS["hammersmith-and-fulham-2011"]
+    text = source.read_text(encoding="utf-8")
+    old = "50. Parents report that they receive a highly effective and efficient service"
+    assert text.count(old) == 1
+    edited = tmp_path / source.name
+    edited.write_text(text.replace(old, old.replace("highly effective", "very effective")), encoding="utf-8")
+    before = [p.id for p in seed_reports["hammersmith-and-fulham-2011"].paragraphs]
+    after = [p.id for p in parse_report(edited, report_id="hammersmith-and-fulham-2011").paragraphs]
+    assert len(before) == len(after)
+    changed = [i for i, (a, b) in enumerate(zip(before, after)) if a != b]
+    assert len(changed) == 1
+    assert seed_reports["hammersmith-and-fulham-2011"].paragraphs[changed[0]].number == "50"
+
+
+def test_the_same_sentence_twice_gets_two_ids(tmp_path):
+    sentence = "Children are seen alone by their social workers and their views are recorded well."
+    (tmp_path / "twice.txt").write_text(f"{sentence}\n\nSomething else entirely, long enough to be cited on its own.\n\n{sentence}\n",
+                                        encoding="utf-8")
+    ids = [p.id for p in parse_report(tmp_path / "twice.txt").paragraphs]
+    assert len(set(ids)) == 3 and ids[2] == ids[0] + "-2"
+
+
+def test_original_keeps_the_source_lines(seed_reports):
+    for report in seed_reports.values():
+        source_lines = set((CORPUS / report.file).read_text(encoding="utf-8").split("\n"))
+        for p in report.paragraphs:
+            assert all(line in source_lines for line in p.original.split("\n")), (report.id, p.original[:80])
+    hf = numbered(seed_reports["hammersmith-and-fulham-2011"])
+    assert hf["47"].original.startswith("47. The leadership and management of safeguarding services")
+    assert "\n\nchildren and young people." not in hf["47"].original     # blank lines are not kept...
+    assert "\nchildren and young people. Leaders" in hf["47"].original   # ...the printed lines are
+
+
+# ---- gold evidence ------------------------------------------------------------------------------
+
+def _score_module():
+    path = GOLD.parent / "score.py"
+    if not GOLD.exists() or not path.exists():
+        pytest.skip(f"gold questions not found at {GOLD}")
+    spec = importlib.util.spec_from_file_location("gold_score", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_gold_evidence_quote_is_inside_one_paragraph(seed_reports):
+    score = _score_module()
+    by_file = {r.file: r for r in seed_reports.values()}
+    missing = []
+    checked = 0
+    for line in GOLD.read_text(encoding="utf-8").splitlines():
+        item = json.loads(line)
+        for evidence in item.get("evidence", []):
+            report = by_file.get(evidence["file"])
+            if report is None:
+                continue
+            checked += 1
+            quote = score.normalise(evidence["quote"])
+            # The paragraph's own number is kept apart from its text; a quote may start with it.
+            if not any(quote in score.normalise(text) for p in report.paragraphs
+                       for text in (p.text, f"{p.number}. {p.text}")):
+                missing.append((item["id"], evidence["quote"][:80]))
+    assert checked > 0 and not missing, missing
