@@ -14,7 +14,7 @@ from rag.cleaning import BLANK, BREAK, BULLET, DROPPED, HEADING, SUBBULLET, TABL
 from rag.grades import GRADE_IN_HEADING, is_grade_statement, mentions_area
 
 # Bump when chunking or cleaning changes what paragraphs come out: the index is rebuilt.
-CHUNKING_VERSION = "chunk-4"
+CHUNKING_VERSION = "chunk-5"
 
 _TERMINAL = re.compile(r"(?:[.!?:;…)\]]|[.!?][\"'”’])\s*$")
 _GRADE_LINE = re.compile(r"^Grade \d \((?:outstanding|good|adequate|inadequate)\)$", re.I)
@@ -268,7 +268,10 @@ def mark_headings(blocks: list[Block]) -> list[Block]:
             out[-1].text = f"{out[-1].text} | {block.text}"
             out[-1].lines.extend(block.lines)
             continue
-        lead_in = following is not None and following.kind == "bullet" and _LEAD_IN_END.search(block.text)
+        lead_in = following is not None and following.kind == "bullet" and (
+            _LEAD_IN_END.search(block.text) or block.text.rstrip().endswith(":"))
+        if block.kind == "heading" and lead_in and not _TOP_LEVEL.match(block.text):
+            block.kind = "paragraph"      # '# ... require improvement because:' drawn as a heading is a lead-in
         if block.kind == "bullet" and _standalone_bullet_heading(block, out[-1] if out else None, following):
             block.kind = "heading"
         if block.kind == "paragraph" and _heading_like(block) and not lead_in:
