@@ -292,11 +292,14 @@ def _check_manifest(folder: Path, manifest: Any, embedder_name: str | None, dime
 
 
 def _reusable_vectors(index_dir: Path, embedder: Embedder, pipeline_version: str) -> dict[str, np.ndarray]:
-    """content hash -> stored vector, from the live index if it is compatible; else nothing to reuse."""
+    """content hash -> stored vector, from the live index if it used the same embedder; else nothing to reuse.
+
+    The pipeline version is not checked: a content hash is of the exact text embedded by the named model,
+    so a vector whose hash matches is right whatever chunking produced the text."""
     try:
         folder = _live_folder(index_dir)
         manifest = _read_json(folder, "manifest.json")
-        _check_manifest(folder, manifest, embedder.name, embedder.dimension, pipeline_version)
+        _check_manifest(folder, manifest, embedder.name, embedder.dimension, None)
         reports = _read_json(folder, "reports.json")["reports"]
         vectors = np.load(folder / "vectors.npy", mmap_mode="r")
     except (IndexMissing, IndexMismatch, OSError, ValueError, KeyError, TypeError):

@@ -318,3 +318,14 @@ def test_above_the_threshold_an_approximate_index_is_chosen_and_finds_the_right_
     hits = index.dense_search(vectors[0], 10, rows)
     assert len(hits) == 10 and {row for row, _ in hits} <= set(rows.tolist())
     assert index.dense_search(vectors[rows[5]], 1, rows)[0][0] == rows[5]
+
+
+def test_a_new_pipeline_version_reuses_the_vectors_of_unchanged_texts(tmp_path, reports):
+    embedder = HashingEmbedder(64)
+    write_index(tmp_path, reports, embedder, pipeline_version="p1")
+    changed = [dataclasses.replace(reports[0], paragraphs=(
+        dataclasses.replace(reports[0].paragraphs[0], text="A paragraph the new chunking cut differently."),
+        *reports[0].paragraphs[1:]))] + list(reports[1:])
+    stats = write_index(tmp_path, changed, embedder, pipeline_version="p2")
+    assert stats.embedded == 1 and stats.reused == sum(len(r.paragraphs) for r in reports) - 1
+    assert load(tmp_path, pipeline="p2").manifest["pipeline_version"] == "p2"
