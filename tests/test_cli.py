@@ -89,3 +89,20 @@ def test_python_dash_m_rag_is_the_same_command():
     import sys
     done = subprocess.run([sys.executable, "-m", "rag", "--help"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "ingest" in done.stdout and "serve" in done.stdout
+
+
+def test_eval_scores_a_teams_own_gold_questions(run, tmp_path):
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("\n".join(json.dumps(row) for row in [
+        {"id": "g1", "type": "judgement", "question": "What grade did Wandsworth receive for adoption performance?",
+         "answer": "Requires improvement.", "keywords": ["requires improvement"],
+         "evidence": [{"file": "003_f87a246b47a8ad74.txt",
+                       "quote": "The graded judgement for adoption performance is that it requires improvement."}]},
+        {"id": "g2", "type": "unanswerable", "question": "What did Ofsted say about Kensington and Chelsea?",
+         "answer": "not in the corpus", "keywords": [], "evidence": []},
+    ]) + "\n")
+    code, out, _ = run("eval", str(gold), "--json", str(tmp_path / "scores.json"))
+    scores = json.loads((tmp_path / "scores.json").read_text())
+    assert code == 0 and "judgement" in out and "unanswerable" in out
+    assert scores["overall"]["recall@5"] == 1.0 and scores["overall"]["keywords"] == 1.0
+    assert scores["overall"]["abstain_ok"] == 1.0 and scores["latency"]
