@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rag.citations import Passage, check
+from rag.followup import standalone_question
 from rag.grades import AREAS
-from rag.query import Query, standalone_question
+from rag.query import Query
 from rag.records import NOT_IN_REPORTS, Answer, Hit, Judgement
 from rag.retrieval import SearchResult, Searcher
 

@@ -82,6 +82,7 @@ class Assistant:
         with self._lock:
             old = self._searcher
             self._searcher = None
+            self._index_only = None
         if old is not None:
             from rag.ingest import PIPELINE_VERSION
             from rag.store import Index

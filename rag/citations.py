@@ -75,8 +75,15 @@ def content_words(text: str) -> set[str]:
 
 
 def _stem(word: str) -> str:
-    word = word.replace("’", "'").removesuffix("'s")
-    for suffix in ("ing", "ed", "es", "s"):
+    """A light stemmer: enough that 'services'/'service' or 'requires'/'required' meet."""
+    word = word.replace("’", "'").removesuffix("'s").removesuffix("'")
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 5 and word.endswith(("sses", "ches", "shes", "xes")):
+        word = word[:-2]
+    elif len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        word = word[:-1]
+    for suffix in ("ing", "ed", "e"):
         if len(word) > len(suffix) + 3 and word.endswith(suffix):
             return word[:-len(suffix)]
     return word
@@ -214,8 +221,11 @@ def _verify(sentence: str, cited: Sequence[Passage], context_years: set[str] = f
     for passage in cited:
         quote, s = best_quote(sentence, passage.text)
         quotes[passage.key] = quote
-        support = max(support, s)
-    cited_numbers = set().union(*(numbers_in(p.text) for p in cited))
+        wanted = content_words(sentence)
+        with_headings = content_words(quote + " " + " ".join(passage.hit.paragraph.headings))
+        support = max(support, s, len(wanted & with_headings) / max(1, len(wanted)))
+    # A paragraph's headings are part of what it says ('Leadership and management | Grade 1 (outstanding)').
+    cited_numbers = set().union(*(numbers_in(p.text + " " + " ".join(p.hit.paragraph.headings)) for p in cited))
     own_years = {p.hit.report.date[:4] for p in cited if p.hit.report.date}
     missing = sorted(numbers_in(sentence) - cited_numbers - context_years - own_years, key=len)
     if missing:

@@ -235,7 +235,7 @@ def _note_engine(bot) -> None:
 
 
 def _canonical(name: str) -> str:
-    from rag.query import canonical_authority
+    from rag.authorities import canonical_authority
     from rag.errors import NotFound
     canonical = canonical_authority(name)
     if canonical is None:

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag import judgements
+from rag.authorities import find_authorities_in_text
 from rag.chunking import CHUNKING_VERSION, chunk
 from rag.cleaning import classify_lines, contents_entries
 from rag.errors import ReportError
 from rag.metadata import apply_catalog, detect, load_catalog
-from rag.query import find_authorities_in_text
 from rag.readers import SUPPORTED, read_source
 from rag.records import Paragraph, Report
 

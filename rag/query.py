@@ -1,21 +1,24 @@
 """Understanding a question before searching: which authorities, which report (year, kind), whether it
-compares authorities or asks for a graded judgement, its wording expanded with the domain's
-abbreviations, and the rewriting of a follow-up into a standalone question. Rules and data only, no model.
+compares authorities or asks for a graded judgement, and its wording expanded with the domain's
+abbreviations. Rules and data only, no model.
 
-Authority names come from data/authorities.toml (every English council with children's services),
-abbreviations from data/glossary.toml. Authority matching is done on word tokens, longest name first,
-so "Royal Borough of Windsor and Maidenhead" is one mention of Windsor and Maidenhead, "&" and "and"
-are the same word and a name may run across a line break.
+Authorities are found by rag.authorities (data/authorities.toml), abbreviations come from
+data/glossary.toml. The rewriting of a follow-up into a standalone question is rag.followup's.
 """
 from __future__ import annotations
 
 import re
 import tomllib
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from rag.authorities import Mention, canonical_authority, find_mentions, royal_authorities
+
+# Re-exported for older imports (`from rag.query import find_authorities_in_text`); standalone_question,
+# now in rag.followup, is re-exported lazily by __getattr__ at the end.
+from rag.authorities import authority_kind, find_authorities_in_text, known_authorities  # noqa: F401
 
 _DATA = Path(__file__).resolve().parent / "data"
 REPORT_KINDS = ("inspection", "overview", "self-assessment", "annual-report")
@@ -42,151 +45,6 @@ class Query:
     def year_for(self, authority: str) -> int | None:
         """The report year meant for one authority: its own paired year, else the question's year."""
         return dict(self.authority_years).get(authority, self.year)
-
-
-# ------------------------------------------------------------------------------------------ authorities
-
-@dataclass(frozen=True)
-class Mention:
-    authority: str      # canonical name
-    start: int          # character span in the text
-    end: int
-    short_form: bool    # matched through an ambiguous short form ("Windsor")
-
-
-@dataclass(frozen=True)
-class _Name:
-    authority: str | None   # None: a phrase that is not an authority ("Chelsea and Westminster Hospital")
-    tokens: tuple[str, ...]  # as written in the data, to check case where it matters
-    short_form: bool = False
-    capitalised: bool = False   # an ordinary English word too: must be capitalised, not sentence-initial
-    exact_case: bool = False    # an acronym ("RBWM", "H&F"): must be written as listed
-
-
-_TOKEN = re.compile(r"[A-Za-z0-9]+|&")
-
-
-def _tokens(text: str) -> list[re.Match[str]]:
-    return list(_TOKEN.finditer(text))
-
-
-def _norm(token: str) -> str:
-    return "and" if token == "&" else token.lower()
-
-
-def _case_kept(token: str) -> str:
-    return "and" if token in ("&", "and") else token
-
-
-def _name(authority: str | None, alias: str, short_form: bool = False, capitalised: bool = False) -> _Name:
-    tokens = tuple(m.group(0) for m in _tokens(alias))
-    letters = "".join(c for c in alias if c.isalpha())
-    exact = letters.isupper() or any(any(c.isupper() for c in t[1:]) for t in tokens)
-    return _Name(authority, tokens, short_form, capitalised, exact)
-
-
-@dataclass(frozen=True)
-class _Gazetteer:
-    names: dict[tuple[str, ...], tuple[_Name, ...]]
-    kinds: dict[str, str]
-    royal: frozenset[str]
-    longest: int
-
-
-@lru_cache(maxsize=1)
-def _gazetteer() -> _Gazetteer:
-    data = tomllib.loads((_DATA / "authorities.toml").read_text(encoding="utf-8"))
-    names: list[_Name] = [_name(None, p) for p in data["not_authorities"]["phrases"]]
-    kinds, royal = {}, set()
-    for entry in data["authority"]:
-        canonical, caps = entry["name"], set(entry.get("capitalised", ()))
-        kinds[canonical] = entry["kind"]
-        if entry.get("royal"):
-            royal.add(canonical)
-        for alias in [canonical, *entry.get("aliases", ())]:
-            names.append(_name(canonical, alias, capitalised=alias in caps))
-        for alias in entry.get("short", ()):
-            names.append(_name(canonical, alias, short_form=True, capitalised=alias in caps))
-    return _build(names, kinds, frozenset(royal))
-
-
-def _build(names: Sequence[_Name], kinds: dict[str, str], royal: frozenset[str]) -> _Gazetteer:
-    table: dict[tuple[str, ...], list[_Name]] = {}
-    for n in names:
-        table.setdefault(tuple(_norm(t) for t in n.tokens), []).append(n)
-    return _Gazetteer({k: tuple(v) for k, v in table.items()}, kinds, royal, max(map(len, table)))
-
-
-@lru_cache(maxsize=32)
-def _with_extra(extra: tuple[str, ...]) -> _Gazetteer:
-    """The gazetteer plus corpus authorities it does not know (a Welsh council, a test name)."""
-    base = _gazetteer()
-    if not extra:
-        return base
-    names = [n for group in base.names.values() for n in group] + [_name(e, e) for e in extra]
-    return _build(names, base.kinds, base.royal)
-
-
-def known_authorities() -> tuple[str, ...]:
-    return tuple(_gazetteer().kinds)
-
-
-def authority_kind(authority: str) -> str | None:
-    """london | metropolitan | unitary | county, or None for a name not in the list."""
-    return _gazetteer().kinds.get(authority)
-
-
-def canonical_authority(name: str) -> str | None:
-    """'London Borough of Hammersmith & Fulham' -> 'Hammersmith and Fulham'; None if no authority."""
-    mentions = find_mentions(name, in_question=True)
-    return mentions[0].authority if mentions else None
-
-
-def _sentence_start(text: str, at: int) -> bool:
-    before = text[:at].rstrip(" \t\"'‘“(")
-    return not before or before[-1] in ".!?:\n"
-
-
-def _valid(name: _Name, words: Sequence[re.Match[str]], text: str, in_question: bool) -> bool:
-    written = [w.group(0) for w in words]
-    if name.short_form and not in_question:
-        return False
-    if name.exact_case and [_case_kept(w) for w in written] != [_case_kept(t) for t in name.tokens]:
-        return False
-    if name.capitalised and (not written[0][:1].isupper() or _sentence_start(text, words[0].start())):
-        return False
-    return True
-
-
-def find_mentions(text: str, *, in_question: bool = False, extra: Sequence[str] = ()) -> list[Mention]:
-    """Authority mentions in order, longest name first at each word. Ambiguous short forms ("Windsor",
-    "Kensington", "Richmond") count only when in_question: in a report's own text they are too often
-    a hospital, a town in another authority or part of a partner's name."""
-    gazetteer = _with_extra(tuple(e for e in extra if e not in _gazetteer().kinds))
-    words = _tokens(text)
-    norms = [_norm(w.group(0)) for w in words]
-    found: list[Mention] = []
-    i = 0
-    while i < len(words):
-        for n in range(min(gazetteer.longest, len(words) - i), 0, -1):
-            match = next((c for c in gazetteer.names.get(tuple(norms[i:i + n]), ())
-                          if _valid(c, words[i:i + n], text, in_question)), None)
-            if match:
-                if match.authority:
-                    found.append(Mention(match.authority, words[i].start(), words[i + n - 1].end(),
-                                         match.short_form))
-                i += n
-                break
-        else:
-            i += 1
-    return found
-
-
-def find_authorities_in_text(text: str) -> list[tuple[str, int]]:
-    """(canonical name, mentions) for every authority a report's text names, most mentioned first
-    (ties: first mentioned first). Short forms are not counted (see find_mentions)."""
-    counts = Counter(m.authority for m in find_mentions(text))
-    return sorted(counts.items(), key=lambda kv: -kv[1])
 
 
 # ---------------------------------------------------------------------------------------------- years
@@ -446,7 +304,7 @@ def parse_query(question: str, corpus_authorities: Sequence[str]) -> Query:
     unknown = [a for a in named if a not in corpus]
 
     # "the royal borough", unqualified, means the corpus's royal borough when it has only one.
-    royal = [a for a in corpus if a in _gazetteer().royal]
+    royal = [a for a in corpus if a in royal_authorities()]
     if len(royal) == 1 and royal[0] not in authorities and any(
             not any(m.start <= r.start() < m.end for m in mentions)
             for r in re.finditer(r"\bthe royal borough\b(?!\s+of\b)", question, re.I)):
@@ -501,255 +359,10 @@ def parse_query(question: str, corpus_authorities: Sequence[str]) -> Query:
     )
 
 
-# ----------------------------------------------------------------------------- standalone_question
-
-_FOLLOW_LEAD = re.compile(r"^\s*(?:(?:and|but|so|also|now|ok(?:ay)?|then)\b[\s,]*)*"
-                          r"(?:(?:what|how)\s+about\b|what\s+of\b|(?:the\s+)?same\s+(?:question\s+|thing\s+)?for\b"
-                          r"|likewise(?:\s+for)?\b)?\s*(?:(?:on|for|in|with|regarding|about)\b\s*)?", re.I)
-_FILLER = re.compile(r"\b(?:too|also|as well|instead|then|please|again|now)\b", re.I)
-_KIND_VOCABULARY = frozenset("ofsted inspection inspections report reports overview council councils own review "
-                             "judgement judgements self-assessment self-evaluation".split())
-_SMALL_TALK = re.compile(r"^\W*(?:thanks?(?: you)?(?: very much)?|cheers|ok(?:ay)?|great|cool|hello|hi|yes|no|sure"
-                         r"|good|nice|perfect)\W*$", re.I)
-_MORE = re.compile(r"^\W*(?:please\s+)?(?:explain|elaborate|more(?: detail)?|go on|continue|tell me more)"
-                   r"(?:\s+please)?\W*$", re.I)
-_QUESTION_WORDS = frozenset("""what which who whom whose when where why how many much did does do is are was were
-has have had can could would should will""".split())
-_VERBS = frozenset("""is are was were be been being do does did has have had get gets got give gives gave given set sets
-make makes made use uses used say says said show shows showed find finds found provide provides provided receive
-receives received take takes took carry carries carried see sees saw seen meet met reach reached achieve achieved
-need needs needed include includes included draft drafted lead leads led share shares shared happen happened
-change changed compare compared describe described mean means meant stand stands""".split())
-_REFERENT = re.compile(r"\b(those|these|this|that|such|similar|same|comparable|equivalent|corresponding)\s+"
-                       r"([A-Za-z][\w\-]*)", re.I)
-_SIMILARITY = {"similar", "same", "comparable", "equivalent", "corresponding"}
-
-
-def standalone_question(question: str, history: Sequence[dict]) -> str:
-    """Rewrite a follow-up into a question that stands alone, using the chat history (dicts with
-    "role" and "content"). Each earlier user turn is first made standalone in turn, so a chain of
-    follow-ups keeps its subject. A question that already names its authority and topic comes back
-    unchanged."""
-    turns = [(t.get("role"), str(t.get("content") or "").strip()) for t in history]
-    turns = [(r, c) for r, c in turns if c]
-    if turns and turns[-1] == ("user", question.strip()):
-        turns = turns[:-1]      # a history that already holds this question
-    previous, answer = None, ""
-    for role, content in turns:
-        if role == "user":
-            previous, answer = (_rewrite(content, previous, answer) if previous else content), ""
-        elif role == "assistant":
-            answer = content
-    return _rewrite(question.strip(), previous, answer) if previous else question
-
-
-def _named(text: str) -> list[Mention]:
-    return find_mentions(text, in_question=True)
-
-
-def _join(names: Sequence[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def _with_years(text: str, names: Sequence[str]) -> list[str]:
-    query = parse_query(text, ())
-    return [f"{n} ({query.year_for(n)})" if query.year_for(n) else n for n in names]
-
-
-def _rewrite(question: str, previous: str, answer: str) -> str:
-    if _SMALL_TALK.match(question):
-        return question
-    if _MORE.match(question):
-        return previous
-    lead = _FOLLOW_LEAD.match(question)
-    rest = question[lead.end():]
-    mentions = _named(rest)
-    cut = _topic(rest, [_mention_span(rest, m) for m in mentions], [(y.start, y.end) for y in _year_mentions(rest)])
-    cut = _FILLER.sub("", cut)
-    words = re.findall(r"[A-Za-z][\w\-']*", cut)
-    led = bool(lead.group(0).strip())
-    if not led:     # "Adoption?": capitalised only because it starts the sentence
-        cut = re.sub(r"^(?!Ofsted\b)[A-Z][a-z]+\b", lambda m: m.group(0).lower(), cut)
-    if not (_QUESTION_WORDS & {w.lower() for w in words}) and len(words) <= (6 if led else 2):
-        return _elliptic(rest, cut, mentions, previous)     # "And on adoption?", "Wandsworth too?"
-    return _completed(question, previous, answer)
-
-
-def _elliptic(rest: str, topic: str, mentions: Sequence[Mention], previous: str) -> str:
-    """'What about Wandsworth?', 'And in 2017?', 'And on adoption?': the previous question, retargeted."""
-    new_names = list(dict.fromkeys(m.authority for m in mentions))
-    paired = dict(parse_query(rest, ()).authority_years)
-    new_years = [y.year for y in _year_mentions(rest) if y.role != "data" and y.year not in paired.values()]
-    kind_words = re.sub(rf"\b(?:the|{_YEAR})\b", "", topic, flags=re.I).strip(" ?.!,")
-    if kind_words and not {w.lower().strip("'’s") for w in kind_words.split()} <= _KIND_VOCABULARY:
-        return _new_topic(kind_words, new_names, new_years, rest, previous)
-    labelled = [f"{n} ({paired[n]})" if n in paired else n for n in new_names]
-    text = _swap_authorities(previous, labelled) if new_names else previous
-    if kind_words:      # another report: the previous one's year and name no longer apply
-        text = re.sub(rf",?\s+(?:according to|in) the (?:{_YEAR}\s+)?(?:[\w'’]+\s+)?{_KIND_WORD}\b", "", text,
-                      flags=re.I)
-    if new_years or new_names or kind_words:
-        text = _drop_report_years(text, keep=labelled)
-    end = re.search(r"[?.!]*\s*$", text).start()
-    if kind_words:      # "What about the 2017 overview?"
-        phrase = _topic(rest, [_mention_span(rest, m) for m in mentions], [])
-        return f"{text[:end]}, according to the {_strip_lead_article(phrase)}?"
-    if new_years:
-        return f"{text[:end]} in {new_years[0]}{text[end:] or '?'}"
-    return text
-
-
-def _strip_lead_article(text: str) -> str:
-    return re.sub(r"^(?:the|a|an|their|its|his|her|our)\s+", "", text.strip(" ?.!,"), flags=re.I)
-
-
-def _new_topic(topic: str, names: list[str], years: list[int], rest: str, previous: str) -> str:
-    before = parse_query(previous, ())
-    if names:
-        labelled = [f"{n} ({years[0]})" for n in names] if years else _with_years(rest, names)
-    else:
-        names = list(dict.fromkeys(m.authority for m in _named(previous)))
-        labelled = [f"{n} ({years[0]})" for n in names] if years else _with_years(previous, names)
-    topic = _strip_lead_article(topic)
-    if not names:
-        return f"What do the reports say about {topic}?"
-    if len(names) > 1 or before.is_comparison:
-        return f"Compare {_join(labelled)} on {topic}."
-    if before.asks_judgement:
-        return f"What judgement did {labelled[0]} get for {topic}?"
-    return f"What do the reports say about {topic} in {labelled[0]}?"
-
-
-def _swap_authorities(text: str, names: Sequence[str]) -> str:
-    mentions = _named(text)
-    distinct = list(dict.fromkeys(m.authority for m in mentions))
-    if not distinct:
-        return f"In {_join(names)}, {_lower_first(text)}"
-    if len(distinct) == 1:      # every mention of the one authority becomes the new one(s)
-        for m in reversed(mentions):
-            text = text[:m.start] + _join(names) + text[m.end:]
-        return text
-    first, last = mentions[0], mentions[-1]
-    if len(names) == 1:         # a comparison narrowed to one authority: ask its topic of that one
-        return _ask_topic_of(text, names)
-    between = text[first.start:last.end]
-    for m in mentions:
-        between = between.replace(text[m.start:m.end], "")
-    if re.fullmatch(rf"(?:[\s,&()]|\band\b|{_YEAR})*", between):     # one list: "X (2013), Y and Z"
-        return text[:first.start] + _join(names) + text[last.end:]
-    return _ask_topic_of(text, names)
-
-
-def _ask_topic_of(text: str, names: Sequence[str]) -> str:
-    topic = parse_query(text, ()).topic.rstrip(" ?.")
-    if topic.split(" ", 1)[0].lower() in _QUESTION_WORDS:
-        return f"{topic[:1].upper()}{topic[1:]} in {_join(names)}?"
-    about = "" if re.match(r"(?:on|about)\b", topic) else "about "
-    return f"What do the reports say {about}{topic} in {_join(names)}?"
-
-
-def _drop_report_years(text: str, keep: Sequence[str] = ()) -> str:
-    """Remove the report year of the previous question ('(2013)', 'in 2013', 'the 2013 inspection'),
-    since another authority's report has another year; dates about data, and the years inside the
-    new names (`keep`: "Hillingdon (2013)"), stay."""
-    kept = [(m.start(), m.end()) for k in keep for m in re.finditer(re.escape(k), text)]
-    for y in sorted(_year_mentions(text), key=lambda y: -y.start):
-        if y.role == "data" or any(s <= y.start < e for s, e in kept):
-            continue
-        wrap = re.search(r"(?:\s*\(\s*|\s+in\s+)$", text[:y.start], re.I)
-        close = re.match(r"\s*\)", text[y.end:]) if wrap and "(" in wrap.group(0) else None
-        start = wrap.start() if wrap else y.start
-        end = y.end + (close.end() if close else 0) + (0 if wrap else len(re.match(r"\s*", text[y.end:]).group(0)))
-        text = text[:start] + text[end:]
-    return text
-
-
-def _lower_first(text: str) -> str:
-    first = re.match(r"[A-Z][a-z]*\b", text)
-    if first and (first.group(0).lower() in _STOP | _QUESTION_WORDS or first.group(0) in ("Name", "List")):
-        return text[0].lower() + text[1:]
-    return text
-
-
-def _completed(question: str, previous: str, answer: str) -> str:
-    """A full question that leans on the previous turn: give it the previous authority if it names
-    none, and spell out what 'those assessments', 'a similar target' or 'it' refer to."""
-    text = _resolve_referents(question, previous, answer)
-    if not _named(question) and not _GROUP.search(question):
-        names = list(dict.fromkeys(m.authority for m in _named(previous)))
-        if names:
-            own = _content_words(question)
-            if text == question and len(own) <= 3:
-                text = _replace_pronoun(text, previous)
-            if text == question and len(own) <= 3 and not own & _content_words(previous):
-                # "What was the national average?", "Why?": too short to search without the old topic
-                runs = _key_phrase(previous, exclude=own, count=2)
-                end = re.search(r"[?.!]*\s*$", text).start()
-                text = f"{text[:end]} ({runs}){text[end:]}" if runs else text
-            text = f"In {_join(_with_years(previous, names))}, {_lower_first(_drop_conjunction(text))}"
-    return _drop_conjunction(text) if text != question else text
-
-
-def _drop_conjunction(text: str) -> str:
-    """'And in Hammersmith, ...' -> 'In Hammersmith, ...' once the question stands alone."""
-    stripped = re.sub(r"^(?:and|but|so|also|then)\b[\s,]*", "", text, flags=re.I)
-    return stripped[:1].upper() + stripped[1:] if stripped != text else text
-
-
-def _key_phrase(text: str, exclude: frozenset[str] = frozenset(), count: int = 1) -> str:
-    """The longest run(s) of content words in a question's topic: 'fostering recruitment strategy'."""
-    topic = parse_query(text, ()).topic
-    runs, run = [], []
-    for word in re.findall(r"[A-Za-z0-9][\w\-'’]*", topic) + [""]:
-        plain = re.sub(r"['’]s$", "", word.lower())
-        if word and plain not in _STOP | _QUESTION_WORDS | _VERBS and _singular(plain) not in exclude:
-            run.append(word)
-        else:
-            runs.append(run)
-            run = []
-    longest = sorted((r for r in runs if r), key=len, reverse=True)[:count]
-    return ", ".join(" ".join(r) for r in sorted(longest, key=runs.index))
-
-
-def _modifiers(head: str, context: str) -> str:
-    """Words that qualify `head` where the earlier turn said it: 'early help' for 'assessments' in
-    '... to draft early help assessments (EHAs)'."""
-    base = _singular(head.lower())
-    head_pattern = "child(?:ren)?" if base == "child" else re.escape(base) + "(?:s|es)?"
-    for m in re.finditer(rf"\b{head_pattern}\b", context, re.I):
-        before = re.findall(r"[A-Za-z][\w\-]*", context[:m.start()])[-4:]
-        words: list[str] = []
-        for i in range(len(before) - 1, -1, -1):
-            word = before[i]
-            if word.lower() in _STOP | _QUESTION_WORDS | _VERBS or (i > 0 and before[i - 1].lower() == "to"):
-                break
-            words.insert(0, word)
-            if len(words) == 3:
-                break
-        if words:
-            return " ".join(words)
-    return ""
-
-
-def _resolve_referents(question: str, previous: str, answer: str) -> str:
-    text = question
-    for m in reversed(list(_REFERENT.finditer(question))):
-        head = m.group(2)
-        if head.lower() in _STOP | _QUESTION_WORDS | _VERBS:
-            continue        # a pronoun: "how many of those were open"
-        modifiers = _modifiers(head, previous) or _modifiers(head, answer)
-        if modifiers and modifiers.lower() not in question.lower():
-            text = text[:m.start(2)] + modifiers + " " + text[m.start(2):]
-        elif m.group(1).lower() in _SIMILARITY:
-            key = _key_phrase(previous, exclude=_content_words(question))
-            if key:
-                text = text[:m.end(2)] + f" ({key})" + text[m.end(2):]
-    return text
-
-
-def _replace_pronoun(question: str, previous: str) -> str:
-    """'When was it set up?' after 'What is EHITS?' -> 'When was EHITS set up?'."""
-    key = _key_phrase(previous, exclude=_content_words(question))
-    if not key or len(key.split()) > 4:
-        return question
-    return re.sub(r"\bit\b(?!['’])", key, question, count=1)
+def __getattr__(name: str):
+    # standalone_question lives in rag.followup, which builds on this module: importing it lazily keeps
+    # `from rag.query import standalone_question` working without an import cycle.
+    if name == "standalone_question":
+        from rag.followup import standalone_question
+        return standalone_question
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

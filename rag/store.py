@@ -7,7 +7,7 @@ Layout of `index/` (the live index is found through one pointer file, CURRENT):
         manifest.json          format, embedder name/dimension, pipeline version, FAISS type, content hashes
         reports.json           every Report/Paragraph/Judgement field; paragraph order = row order
         vectors.npy            float32 (rows, dimension), L2-normalised: reused by the next ingest
-        faiss.index            IndexFlatIP, or IndexIVFFlat above EXACT_LIMIT vectors
+        faiss.index            IndexFlatIP, or IndexIVFFlat above rag.ann.EXACT_LIMIT vectors
         bm25/                  bm25s's own save format
     index/.staging-<random>/   a version being written; never read, removed by the next writer
     index/.lock                held (flock) by the one writer
@@ -16,6 +16,9 @@ A writer builds a staging folder, fsyncs it, renames it to v-..., then replaces 
 file, fsync, os.replace). A crash or Ctrl-C at any moment leaves CURRENT naming a complete version.
 The version that was live before stays on disk until the next write, so a reader that read CURRENT
 just before the swap still finds its files.
+
+What BM25 indexes and how it tokenizes is rag.lexical's, the FAISS index rag.ann's, the JSON of the
+reports rag.serialise's.
 """
 from __future__ import annotations
 
@@ -24,9 +27,7 @@ import dataclasses
 import fcntl
 import hashlib
 import json
-import math
 import os
-import re
 import secrets
 import shutil
 import time
@@ -39,50 +40,31 @@ from typing import Any
 import bm25s
 import faiss
 import numpy as np
-from bm25s.stopwords import STOPWORDS_EN
 
+from rag import ann
+from rag.ann import FaissPlan, ann_search, build_faiss_index
 from rag.embedding import Embedder
 from rag.errors import ConfigError, IndexMismatch, IndexMissing, NotFound
-from rag.records import Judgement, Paragraph, Report
+from rag.lexical import TOKENIZER, lexical_text, tokenize
+from rag.records import Paragraph, Report
+from rag.serialise import report_from_dict, report_to_dict
+
+# Re-exported for older imports (`from rag.store import light_stem`, bench/ann.py's store.build_faiss_index).
+from rag.ann import new_faiss_index, plan_faiss_index, subset_nprobe, train_faiss_index  # noqa: F401
+from rag.lexical import light_stem  # noqa: F401
+from rag.serialise import paragraph_from_dict, paragraph_to_dict  # noqa: F401
 
 FORMAT_VERSION = 1
-TOKENIZER = "words-numbers-lightstem-v1"   # recorded in the manifest: BM25 must be rebuilt if it changes
 POINTER = "CURRENT"
 STAGING_PREFIX = ".staging-"
 VERSION_PREFIX = "v-"
-EXACT_LIMIT = 50_000          # up to this many vectors: exact IndexFlatIP; above: IVF (approximate)
 EXACT_SUBSET_LIMIT = 32_768   # a restricted search over at most this many rows is an exact numpy dot
 EMBED_BATCH = 64              # paragraphs per embed() call when the embedder has no batch_size
 
 Progress = Callable[[str, int, int], None]
 
 
-# ---------------------------------------------------------------- records <-> JSON
-
-def _build(cls: type, data: dict[str, Any], **converted: Any) -> Any:
-    names = {f.name for f in dataclasses.fields(cls)}
-    return cls(**{k: v for k, v in data.items() if k in names} | converted)
-
-
-def paragraph_to_dict(paragraph: Paragraph) -> dict[str, Any]:
-    return dataclasses.asdict(paragraph)
-
-
-def paragraph_from_dict(data: dict[str, Any]) -> Paragraph:
-    return _build(Paragraph, data, headings=tuple(data.get("headings", ())))
-
-
-def report_to_dict(report: Report) -> dict[str, Any]:
-    return dataclasses.asdict(report)   # recurses into paragraphs and judgements
-
-
-def report_from_dict(data: dict[str, Any]) -> Report:
-    return _build(Report, data, notes=tuple(data.get("notes", ())),
-                  paragraphs=tuple(paragraph_from_dict(p) for p in data.get("paragraphs", ())),
-                  judgements=tuple(_build(Judgement, j) for j in data.get("judgements", ())))
-
-
-# ---------------------------------------------------------------- what is embedded and what BM25 sees
+# ---------------------------------------------------------------- what is embedded
 
 def passage_text(report: Report, paragraph: Paragraph) -> str:
     """The embedded text: report label and heading path, then the paragraph (with a bullet's lead-in).
@@ -93,105 +75,6 @@ def passage_text(report: Report, paragraph: Paragraph) -> str:
     body = " ".join(x for x in (paragraph.lead_in, paragraph.text) if x)
     return f"{context}\n{body}"
 
-
-def lexical_text(report: Report, paragraph: Paragraph) -> str:
-    """What BM25 indexes: headings, lead-in and text (searches are filtered by authority, not matched on it)."""
-    return "\n".join(x for x in (*paragraph.headings, paragraph.lead_in, paragraph.text) if x)
-
-
-_TOKEN = re.compile(r"\d+(?:[.,]\d+)*%?|[^\W\d_]+")
-_STOPWORDS = frozenset(STOPWORDS_EN)
-
-
-def light_stem(word: str) -> str:
-    """A tiny suffix stripper (plural, -ing, -ed, -ly, final e): 'improves', 'improved', 'improving' -> 'improv'.
-
-    Not linguistically exact; it only has to map a word's forms to one key, the same in queries and text.
-    """
-    if len(word) <= 3:
-        return word
-    if word.endswith("ies") and len(word) > 4:
-        word = word[:-3] + "y"
-    elif word.endswith("sses"):
-        word = word[:-2]
-    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        word = word[:-1]
-    for suffix in ("ingly", "edly", "ing", "ed", "ly"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            word = word[: -len(suffix)]
-            if word[-1] == word[-2] and word[-1] not in "ls":   # planning -> plann -> plan
-                word = word[:-1]
-            break
-    if word.endswith("e") and len(word) > 4:
-        word = word[:-1]
-    return word
-
-
-def tokenize(text: str, stem: Callable[[str], str] | None = light_stem) -> list[str]:
-    """BM25 tokens: lowercase words (no English stopwords, no 1-letter words), stemmed; numbers kept.
-
-    A number keeps its decimals and loses thousands commas ("1,234" -> "1234"); a percentage gives both
-    "4.6" and "4.6%", so "4.6%" in a query matches the text exactly and "4.6" matches either form.
-    """
-    tokens: list[str] = []
-    for match in _TOKEN.finditer(text.lower()):
-        token = match.group()
-        if token[0].isdigit():
-            number = re.sub(r",(?=\d{3}\b)", "", token.rstrip("%"))
-            tokens.append(number)
-            if token.endswith("%"):
-                tokens.append(number + "%")
-        elif len(token) > 1 and token not in _STOPWORDS:
-            tokens.append(stem(token) if stem else token)
-    return tokens
-
-
-# ---------------------------------------------------------------- FAISS: which index for which size
-
-@dataclass(frozen=True)
-class FaissPlan:
-    type: str            # "IndexFlatIP" (exact) or "IndexIVFFlat" (approximate)
-    nlist: int = 0       # IVF: number of clusters
-    nprobe: int = 0      # IVF: clusters scanned per query
-    train_size: int = 0  # IVF: vectors k-means is trained on
-
-
-def plan_faiss_index(count: int) -> FaissPlan:
-    """Exact search while it is cheap; IVF-Flat above EXACT_LIMIT.
-
-    Tuned with bench/ann.py on 1M clustered 384-d vectors, 2 cores: 2048 lists, 64 probed -> recall@10
-    0.99 at ~2 ms a query, built in ~40 s; 4096 lists gave the same recall per scanned share but took
-    2.7x longer to build.
-    """
-    if count <= EXACT_LIMIT:
-        return FaissPlan("IndexFlatIP")
-    nlist = 2 ** round(math.log2(2 * math.sqrt(count)))   # ~2*sqrt(n): 1M vectors -> 2048 lists
-    return FaissPlan("IndexIVFFlat", nlist=nlist, nprobe=max(16, nlist // 32),   # scan ~3% of the vectors
-                     train_size=min(count, 40 * nlist))
-
-
-def new_faiss_index(plan: FaissPlan, dimension: int) -> faiss.Index:
-    if plan.type == "IndexFlatIP":
-        return faiss.IndexFlatIP(dimension)
-    index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dimension), dimension, plan.nlist, faiss.METRIC_INNER_PRODUCT)
-    index.nprobe = plan.nprobe
-    return index
-
-
-def train_faiss_index(index: faiss.Index, plan: FaissPlan, sample: np.ndarray) -> None:
-    if plan.type != "IndexFlatIP":
-        index.train(np.ascontiguousarray(sample, dtype=np.float32))
-
-
-def build_faiss_index(vectors: np.ndarray, chunk: int = 65_536) -> tuple[faiss.Index, FaissPlan]:
-    plan = plan_faiss_index(len(vectors))
-    index = new_faiss_index(plan, vectors.shape[1])
-    if plan.train_size:
-        rows = np.sort(np.random.default_rng(0).choice(len(vectors), plan.train_size, replace=False))
-        train_faiss_index(index, plan, vectors[rows])
-    for start in range(0, len(vectors), chunk):   # chunks: a memory-mapped input is never copied whole
-        index.add(np.ascontiguousarray(vectors[start:start + chunk], dtype=np.float32))
-    return index, plan
 
 
 # ---------------------------------------------------------------- files, fsync, the pointer
@@ -473,38 +356,6 @@ def _as_rows(rows: np.ndarray | Sequence[int] | None) -> np.ndarray | None:
     return rows if np.all(rows[1:] > rows[:-1]) else np.unique(rows)
 
 
-def subset_nprobe(plan: FaissPlan, fraction: float) -> int:
-    """Lists to probe when only `fraction` of the rows may match: a subset's nearest rows lie farther out,
-    so probe more (about 3x at 5% of the rows; bench/ann.py measures the recall)."""
-    scale = min(8, max(1, round(math.sqrt(0.5 / max(fraction, 1e-9)))))
-    return min(plan.nlist, plan.nprobe * scale)
-
-
-def ann_search(dense: faiss.Index, plan: FaissPlan, query: np.ndarray, k: int,
-               rows: np.ndarray | None = None) -> list[tuple[int, float]]:
-    """FAISS search for one query; `rows` (sorted, unique) restricts it through an ID selector, so the
-    restriction happens inside the scan, before the top k. Parameters are per call: the shared index
-    object is never mutated, so concurrent searches are safe."""
-    if plan.type == "IndexFlatIP" and rows is None:
-        scores, ids = dense.search(query[None, :], min(k, dense.ntotal))
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
-    k = min(k, dense.ntotal if rows is None else len(rows))
-    selector = None
-    if rows is not None:   # a bitmap over all rows: ~0.1 ms to build for 1M rows, O(1) lookups
-        mask = np.zeros(dense.ntotal, dtype=bool)
-        mask[rows] = True
-        selector = faiss.IDSelectorBitmap(np.packbits(mask, bitorder="little"))
-    nprobe = plan.nprobe if rows is None else subset_nprobe(plan, len(rows) / max(dense.ntotal, 1))
-    while True:
-        params = faiss.SearchParametersIVF(nprobe=nprobe) if plan.type != "IndexFlatIP" else faiss.SearchParameters()
-        if selector is not None:
-            params.sel = selector
-        scores, ids = dense.search(query[None, :], k, params=params)
-        found = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
-        # A selective filter can leave the probed lists short of k rows: widen the probe until it is not.
-        if len(found) >= k or plan.type == "IndexFlatIP" or nprobe >= plan.nlist:
-            return found
-        nprobe = min(plan.nlist, nprobe * 4)
 
 
 class Index:
@@ -542,7 +393,7 @@ class Index:
             reports = [report_from_dict(r) for r in data["reports"]]
             count = manifest["counts"]["paragraphs"]
             # Small indexes live in memory (fast numpy subsets); large ones are mapped from disk.
-            vectors = np.load(folder / "vectors.npy", mmap_mode="r" if count > EXACT_LIMIT else None)
+            vectors = np.load(folder / "vectors.npy", mmap_mode="r" if count > ann.EXACT_LIMIT else None)
             dense = faiss.read_index(str(folder / "faiss.index"))
             lexical = bm25s.BM25.load(str(folder / "bm25"), show_progress=False)
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as error:

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from conftest import CORPUS, SEEDS
+from tests.conftest import CORPUS, SEEDS
 from rag.cleaning import (BREAK, BULLET, DROPPED, HEADING, SUBBULLET, TABLE, TEXT, classify_lines, clean_inline,
                           contents_entries, contents_lines, fix_tab_broken_words, is_junk, running_headers,
                           strip_footnote_marks, strip_html, strip_latex, strip_markdown_marks,

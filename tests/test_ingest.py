@@ -7,7 +7,7 @@ import shutil
 import pymupdf
 import pytest
 
-from conftest import CORPUS, SEEDS
+from tests.conftest import CORPUS, SEEDS
 from rag.embedding import HashingEmbedder
 from rag.errors import EmptyReport
 from rag.ingest import PIPELINE_VERSION, corpus_files, ingest, make_report_id, parse_corpus, parse_report, slug

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from conftest import CORPUS, SEEDS
+from tests.conftest import CORPUS, SEEDS
 from rag.ingest import parse_corpus
 from rag.metadata import REPORT_TYPES, Metadata, apply_catalog, detect, load_catalog
 from rag.query import find_authorities_in_text

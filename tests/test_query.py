@@ -1,4 +1,5 @@
-"""Question understanding: authorities, years, report kind, comparisons, judgements, expansions, follow-ups."""
+"""Question understanding: authorities and years in a question, report kind, comparisons, judgements,
+expansions."""
 from __future__ import annotations
 
 import tomllib
@@ -6,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from rag import query
+from rag import authorities, followup
 from rag.grades import AREAS
-from rag.query import (Query, canonical_authority, expand, find_authorities_in_text, find_mentions,
-                       known_authorities, parse_query, standalone_question)
+from rag.query import Query, expand, parse_query
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ("Hillingdon", "Hammersmith and Fulham", "Wandsworth", "Windsor and Maidenhead")
@@ -19,122 +19,13 @@ def parse(question: str, corpus=CORPUS) -> Query:
     return parse_query(question, corpus)
 
 
-def chat(*turns: str) -> list[dict]:
-    return [{"role": "user" if i % 2 == 0 else "assistant", "content": t} for i, t in enumerate(turns)]
-
-
 # ------------------------------------------------------------------------------------------- data
-
-def test_authority_list_covers_english_councils_without_clashing_aliases():
-    data = tomllib.loads((ROOT / "rag/data/authorities.toml").read_text(encoding="utf-8"))
-    entries = data["authority"]
-    assert len(entries) >= 152
-    kinds = {e["name"]: e["kind"] for e in entries}
-    assert set(kinds.values()) == {"london", "metropolitan", "unitary", "county"}
-    assert sum(k == "london" for k in kinds.values()) == 33          # 32 boroughs + the City
-    assert sum(k == "metropolitan" for k in kinds.values()) == 36
-    owner: dict[tuple[str, ...], str] = {}
-    for e in entries:
-        for alias in [e["name"], *e.get("aliases", ()), *e.get("short", ())]:
-            key = tuple(query._norm(t.group(0)) for t in query._tokens(alias))
-            assert owner.setdefault(key, e["name"]) == e["name"], f"{alias!r} names two authorities"
-    assert set(known_authorities()) == set(kinds)
-
 
 def test_glossary_entries_are_complete():
     data = tomllib.loads((ROOT / "rag/data/glossary.toml").read_text(encoding="utf-8"))
     assert len(data["abbreviation"]) >= 55
     assert all(e["short"] and e["long"] for e in data["abbreviation"])
     assert all(len(e["terms"]) >= 2 for e in data["synonym"])
-
-
-# ----------------------------------------------------------------------------------- authorities
-
-@pytest.mark.parametrize("written, canonical", [
-    ("London Borough of Hammersmith & Fulham", "Hammersmith and Fulham"),
-    ("Hammersmith and Fulham Council", "Hammersmith and Fulham"),
-    ("LBHF", "Hammersmith and Fulham"),
-    ("H&F", "Hammersmith and Fulham"),
-    ("Hammersmith", "Hammersmith and Fulham"),
-    ("Royal Borough of Windsor and Maidenhead", "Windsor and Maidenhead"),
-    ("Windsor & Maidenhead", "Windsor and Maidenhead"),
-    ("RBWM", "Windsor and Maidenhead"),
-    ("Maidenhead", "Windsor and Maidenhead"),
-    ("RBKC", "Kensington and Chelsea"),
-    ("Wandsworth Council", "Wandsworth"),
-    ("Bristol, City of", "Bristol"),
-    ("Stoke on Trent", "Stoke-on-Trent"),
-    ("St. Helens", "St Helens"),
-    ("Kingston upon Hull City Council", "Kingston upon Hull"),
-    ("Royal Borough of Kingston upon Thames", "Kingston upon Thames"),
-    ("Bournemouth, Christchurch and Poole", "Bournemouth, Christchurch and Poole"),
-    ("North East Lincolnshire", "North East Lincolnshire"),
-])
-def test_canonical_names_from_aliases(written, canonical):
-    assert canonical_authority(written) == canonical
-
-
-def test_longest_name_wins_and_counts_once():
-    text = "The Royal Borough of Windsor and Maidenhead works with Windsor and Maidenhead schools."
-    assert find_authorities_in_text(text) == [("Windsor and Maidenhead", 2)]
-    assert [m.authority for m in find_mentions("Bath and North East Somerset, North Somerset and Somerset")] \
-        == ["Bath and North East Somerset", "North Somerset", "Somerset"]
-
-
-def test_names_across_line_breaks_and_ampersands():
-    assert find_authorities_in_text("the London Borough of Hammersmith\n& Fulham") == [("Hammersmith and Fulham", 1)]
-
-
-def test_short_forms_count_in_questions_only():
-    text = "Staff visited Windsor and the Chelsea area; Richmond was mentioned."
-    assert find_authorities_in_text(text) == []
-    assert [m.authority for m in find_mentions(text, in_question=True)] == [
-        "Windsor and Maidenhead", "Kensington and Chelsea", "Richmond upon Thames"]
-
-
-def test_common_words_need_a_capital_and_not_a_sentence_start():
-    assert find_authorities_in_text("Reading is improving. Children in Reading and Bury do well.") == [
-        ("Reading", 1), ("Bury", 1)]
-    assert find_authorities_in_text("reading ages rose; they bury the lead; a ship's hull") == []
-
-
-def test_acronyms_must_be_written_in_capitals():
-    assert find_authorities_in_text("a bcp (business continuity plan) for rbwm") == []
-    assert find_authorities_in_text("BCP and RBWM") == [("Bournemouth, Christchurch and Poole", 1),
-                                                         ("Windsor and Maidenhead", 1)]
-
-
-def test_phrases_that_are_not_authorities():
-    text = ("The Chelsea and Westminster Hospital NHS Foundation Trust; Sutton Coldfield; "
-            "Piccadilly Gate Store St Manchester M1 2WD")
-    assert find_authorities_in_text(text) == []
-
-
-CORPUS_FILES = {
-    "000_a3b897da13a31221.txt": "Hillingdon",
-    "001_610c848c595f1267.txt": "Hillingdon",
-    "002_4efa5b68c20bdf93.txt": "Hammersmith and Fulham",
-    "003_f87a246b47a8ad74.txt": "Wandsworth",
-    "004_c00fb50408d563e2.txt": "Windsor and Maidenhead",
-}
-
-
-@pytest.mark.parametrize("name, authority", CORPUS_FILES.items())
-def test_report_authority_is_the_most_mentioned(name, authority):
-    counts = find_authorities_in_text((ROOT / "corpus" / name).read_text(encoding="utf-8"))
-    assert counts[0][0] == authority
-    assert counts[0][1] >= 3 * (counts[1][1] if len(counts) > 1 else 0)
-
-
-def test_real_report_lines():
-    lines = (ROOT / "corpus/002_4efa5b68c20bdf93.txt").read_text(encoding="utf-8").splitlines()
-    hospital = next(line for line in lines if line.startswith("36. The Chelsea and Westminster Hospital"))
-    assert find_authorities_in_text(hospital) == []
-    pcts = next(line for line in lines if "comprising Hammersmith & Fulham" in line)
-    assert dict(find_authorities_in_text(pcts)) == {
-        "Hammersmith and Fulham": 1, "Kensington and Chelsea": 1, "Westminster": 1}
-    head = "\n".join((ROOT / "corpus/000_a3b897da13a31221.txt").read_text(encoding="utf-8").splitlines()[:5])
-    assert find_authorities_in_text(head) == [("Hillingdon", 1)]
 
 
 # ------------------------------------------------------------------------------ authorities in a question
@@ -317,120 +208,12 @@ def test_judgement_framework_and_ambiguity():
     assert not q.asks_judgement and q.judgement_areas == ()
 
 
-# -------------------------------------------------------------------------------------- follow-ups
+# ------------------------------------------------------------------------------------------ imports
 
-CP_QUESTION = "How many children were on child protection plans in Windsor and Maidenhead?"
-
-
-@pytest.mark.parametrize("follow_up", [
-    "And what about Wandsworth?", "What about Wandsworth?", "How about Wandsworth?", "And Wandsworth?",
-    "Wandsworth?", "Same for Wandsworth, please.", "And for Wandsworth Council?", "Wandsworth too?",
-])
-def test_follow_up_swaps_the_authority(follow_up):
-    history = chat(CP_QUESTION, "There were 80 children on child protection plans.")
-    assert standalone_question(follow_up, history) == \
-        "How many children were on child protection plans in Wandsworth?"
-
-
-def test_follow_up_swaps_year_and_report():
-    history = chat("How many children were looked after in Hillingdon in 2013?", "367.")
-    assert standalone_question("And in 2017?", history) == \
-        "How many children were looked after in Hillingdon in 2017?"
-    history = chat("How were care leavers judged in Wandsworth (2015)?", "Inadequate.")
-    assert standalone_question("What about Hillingdon (2013)?", history) == \
-        "How were care leavers judged in Hillingdon (2013)?"
-    history = chat("How many care leavers did Hillingdon have?", "397.")
-    assert standalone_question("What about the 2017 overview?", history) == \
-        "How many care leavers did Hillingdon have, according to the 2017 overview?"
-
-
-@pytest.mark.parametrize("follow_up, topic", [
-    ("And on adoption?", "adoption"), ("What about adoption?", "adoption"), ("And adoption?", "adoption"),
-    ("Adoption?", "adoption"), ("How about placement stability?", "placement stability"),
-])
-def test_follow_up_keeps_the_comparison_on_a_new_topic(follow_up, topic):
-    history = chat("Compare Hillingdon and Wandsworth on care leavers", "Hillingdon: ...; Wandsworth: ...")
-    rewritten = standalone_question(follow_up, history)
-    assert rewritten == f"Compare Hillingdon and Wandsworth on {topic}."
-    q = parse(rewritten)
-    assert q.is_comparison and q.authorities == ("Hillingdon", "Wandsworth")
-
-
-def test_follow_up_on_a_new_topic_for_one_authority():
-    history = chat("What grade did Wandsworth get in 2015 for adoption?", "Requires improvement.")
-    assert standalone_question("And what about their care leavers?", history) == \
-        "What judgement did Wandsworth (2015) get for care leavers?"
-    history = chat("What is the rate of looked after children per 10,000 in Wandsworth?", "...")
-    assert standalone_question("And placement stability?", history) == \
-        "What do the reports say about placement stability in Wandsworth?"
-
-
-EHITS = chat("What is EHITS in Wandsworth?",
-             "It is the early help IT system, a secure web-based system that professionals use to draft early "
-             "help assessments (EHAs) and that lead practitioners use to share information.")
-
-
-def test_follow_up_adds_authority_and_referent():
-    rewritten = standalone_question("How many of those assessments were open as of March 2015?", EHITS)
-    assert rewritten == "In Wandsworth, how many of those early help assessments were open as of March 2015?"
-    assert parse(rewritten).authorities == ("Wandsworth",)
-    assert standalone_question("Were these assessments audited?", EHITS) == \
-        "In Wandsworth, were these early help assessments audited?"
-    assert standalone_question("And how many were open?", EHITS) == "In Wandsworth, how many were open (EHITS)?"
-    assert standalone_question("When was it introduced?", EHITS) == "In Wandsworth, when was EHITS introduced?"
-
-
-def test_follow_up_with_its_own_authority_gains_the_previous_topic():
-    history = chat("What target did Windsor and Maidenhead's fostering recruitment strategy set?",
-                   "The strategy set a target of recruiting 20 fostering households a year.")
-    rewritten = standalone_question("Did Hammersmith and Fulham have a similar target in 2011?", history)
-    assert rewritten.startswith("Did Hammersmith and Fulham have a similar")
-    assert "fostering recruitment" in rewritten and rewritten.endswith("in 2011?")
-    q = parse(rewritten)
-    assert q.authorities == ("Hammersmith and Fulham",) and q.year == 2011
-    history = chat("How many children were on child protection plans in Windsor and Maidenhead?", "80.")
-    assert "child protection plans" in standalone_question("Did Wandsworth have the same number?", history)
-
-
-def test_short_follow_up_gains_the_previous_topic():
-    history = chat("What share of looked after children in Wandsworth had three or more placement moves?", "13.9%")
-    rewritten = standalone_question("What was the national average?", history)
-    assert rewritten.startswith("In Wandsworth, what was the national average (")
-    assert "placement moves" in rewritten and "looked after children" in rewritten
-    history = chat("Was Wandsworth's care leavers service judged inadequate?", "Yes.")
-    assert standalone_question("Why?", history) == "In Wandsworth, why (care leavers service judged inadequate)?"
-    history = chat("What was the persistent absence rate for looked after children in Windsor and Maidenhead?", "5.1%")
-    assert standalone_question("And in Hammersmith and Fulham, what was the equivalent figure?", history) == \
-        "In Hammersmith and Fulham, what was the equivalent figure (persistent absence rate)?"
-
-
-@pytest.mark.parametrize("question", [
-    "How many care leavers did Wandsworth lose touch with?",
-    "What grade did Hillingdon get for adoption performance in 2013?",
-    "Which borough had the most care leavers?",
-])
-def test_standalone_questions_are_unchanged(question):
-    assert standalone_question(question, EHITS) == question
-    assert standalone_question(question, []) == question
-
-
-def test_a_chain_of_follow_ups_keeps_its_subject():
-    history = chat(CP_QUESTION, "80.", "What about Wandsworth?", "...")
-    assert standalone_question("And Hillingdon?", history) == \
-        "How many children were on child protection plans in Hillingdon?"
-    # a history that already ends with the question being asked
-    assert standalone_question("What about Wandsworth?", chat(CP_QUESTION, "80.", "What about Wandsworth?")) == \
-        "How many children were on child protection plans in Wandsworth?"
-
-
-def test_small_talk_and_requests_for_more():
-    assert standalone_question("Thanks!", EHITS) == "Thanks!"
-    assert standalone_question("Tell me more", EHITS) == "What is EHITS in Wandsworth?"
-
-
-def test_a_comparison_narrowed_or_widened():
-    history = chat("Compare Wandsworth and Hammersmith and Fulham on adoption.", "...")
-    assert standalone_question("What about Hillingdon?", history) == \
-        "What do the reports say on adoption in Hillingdon?"
-    assert standalone_question("And for Hillingdon and Windsor?", history) == \
-        "Compare Hillingdon and Windsor and Maidenhead on adoption."
+def test_names_moved_out_are_still_importable_from_here():
+    from rag.query import canonical_authority, find_authorities_in_text, standalone_question
+    assert canonical_authority is authorities.canonical_authority
+    assert find_authorities_in_text is authorities.find_authorities_in_text
+    assert standalone_question is followup.standalone_question
+    with pytest.raises(ImportError):
+        from rag.query import no_such_name  # noqa: F401
