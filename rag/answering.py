@@ -153,12 +153,23 @@ def finish(p: Plan, texts: Sequence[str], *, engine: str, seconds: float = 0.0) 
         return Answer(p.question, checked.text, abstained, checked.citations, hits, checked.claims, engine,
                       p.standalone, authorities, table, seconds)
     checked = check(texts[0] if texts else "", p.groups[0].passages, question=p.standalone)
-    if not any(c.verified for c in checked.claims):
+    if not any(c.verified for c in checked.claims) or not _answers_the_kind_asked(p, checked.claims):
         # Nothing the engine wrote is borne out by the paragraphs: say so, keep the failed claims for the record.
         return Answer(p.question, NOT_IN_REPORTS, True, (), hits, checked.claims, engine, p.standalone,
                       authorities, (), seconds)
     return Answer(p.question, checked.text.strip(), False, checked.citations, hits, checked.claims, engine,
                   p.standalone, authorities, (), seconds)
+
+
+def _answers_the_kind_asked(p: Plan, claims) -> bool:
+    """A 'how many' question needs a number, a 'what is it called' one a name: verified sentences that
+    hold none do not answer it (they only say something true nearby)."""
+    from rag.extractive import expected_kinds, has_kind
+    kinds = expected_kinds(p.groups[0].topic or p.standalone)
+    if not kinds:
+        return True
+    known = frozenset(w.lower() for a in p.query.authorities for w in a.split())
+    return any(has_kind(c.sentence, kind, p.standalone, known) for c in claims if c.verified for kind in kinds)
 
 
 def _one_line(text: str) -> str:

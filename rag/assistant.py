@@ -105,7 +105,8 @@ class Assistant:
                     from rag.llm import engine_errors, make_chat_model
                     from rag.prompts import load_prompts
                     model = self.chat_model or make_chat_model(self.settings, engine)
-                    runnable = generation_runnable(engine, load_prompts(self.settings.prompts), model)
+                    runnable = generation_runnable(engine, load_prompts(self.settings.prompts), model,
+                                                   passages=self.settings.context_k)
                     self._runnables[engine] = (runnable, partial(engine_errors, model))
             return self._runnables[engine]
 
@@ -118,12 +119,14 @@ class Assistant:
             raise ConfigError("Ask a question: the text is empty.")
         engine = engine or self.engine
         started = time.perf_counter()
-        # The extractive engine reads more passages than a small language model copes with.
-        context_k = max(EXTRACTIVE_PASSAGES, self.settings.context_k) if engine == "extractive" else self.settings.context_k
+        # Groups carry enough passages for the extractive engine; a language model reads the first
+        # settings.context_k of them (a small model copes with three to five, not more).
+        context_k = max(EXTRACTIVE_PASSAGES, self.settings.context_k)
         the_plan = plan(self.searcher, question, history, k=self.settings.top_k, context_k=context_k,
                         authorities=authorities, year=year)
         yield Event("plan", plan=the_plan)
         texts = ["" for _ in the_plan.groups]
+        label = engine
         if the_plan.mode in ("single", "compare"):
             from rag.chain import answer_plan_streaming
             runnable, guard = self._runnable(engine)
@@ -131,8 +134,27 @@ class Assistant:
                 for index, piece in answer_plan_streaming(runnable, the_plan):
                     texts[index] += piece
                     yield Event("token", text=piece, group=index)
-        answer = finish(the_plan, texts, engine=engine, seconds=time.perf_counter() - started)
+            if engine != "extractive":
+                texts, used = self._verified_or_extractive(the_plan, texts)
+                label = f"{engine} + extractive" if used else engine
+        answer = finish(the_plan, texts, engine=label, seconds=time.perf_counter() - started)
         yield Event("answer", answer=answer)
+
+    def _verified_or_extractive(self, the_plan: Plan, texts: list[str]) -> tuple[list[str], bool]:
+        """A group whose model text has no verified sentence (or refuses while a paragraph plainly answers)
+        gets the extractive answer instead: what reaches the user is always borne out by a paragraph."""
+        from rag.citations import check
+        extractive, _ = self._runnable("extractive")
+        out, used = [], False
+        for group, text in zip(the_plan.groups, texts):
+            checked = check(text, group.passages, question=the_plan.standalone)
+            if any(c.verified for c in checked.claims) or not group.passages:
+                out.append(text)
+                continue
+            fallback = extractive.invoke(group)
+            used |= fallback != text
+            out.append(fallback)
+        return out, used
 
     def ask(self, question: str, history: Sequence[dict] = (), **options: Any) -> Answer:
         answer = None

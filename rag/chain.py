@@ -23,16 +23,17 @@ from rag.records import NOT_IN_REPORTS, paragraph_json
 
 
 def generation_runnable(engine: str, prompts: Prompts | None = None, model: Any = None,
-                        weights: Any = None) -> Runnable:
+                        weights: Any = None, passages: int = 3) -> Runnable:
     """Group -> text with [n] keys. The extractive engine is a Runnable too, so every engine runs
-    through the same chain and the same checks. `weights`: word IDFs over the corpus (extractive)."""
+    through the same chain and the same checks. `weights`: word IDFs over the corpus (extractive);
+    `passages`: how many of a group's passages a language model reads."""
     if engine == "extractive":
         return RunnableLambda(lambda group: extractive.compose(group.topic or group.question, group.passages,
                                                                 limit=2 if group.authority else 3,
                                                                 max_words=60 if group.authority else 110,
                                                                 weights=weights() if callable(weights) else weights))
     prompt = ChatPromptTemplate.from_messages([("system", prompts.system), ("human", prompts.user)])
-    to_inputs = RunnableLambda(lambda group: {"passages": format_passages(group.passages, group.question),
+    to_inputs = RunnableLambda(lambda group: {"passages": format_passages(group.passages[:passages], group.question),
                                               "question": group.question, "not_in_reports": NOT_IN_REPORTS})
     return to_inputs | prompt | model | StrOutputParser()
 

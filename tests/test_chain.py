@@ -49,8 +49,9 @@ def test_a_reply_that_cites_nothing_is_checked_against_the_passages(default_sett
     assert answer.citations and answer.claims[0].verified        # attributed to the passage that states it
     invented, _ = bot(default_settings, ["The council lost touch with 31 care leavers after a computer failure."])
     answer = invented.ask(QUESTION)
-    assert answer.abstained and answer.text == NOT_IN_REPORTS and not answer.citations
-    assert not answer.claims[0].verified                           # kept on record, never passed
+    # the invented sentence never reaches the user: the answer falls back to the paragraphs' own sentences
+    assert "31" not in answer.text and "computer" not in answer.text
+    assert answer.engine == "openai + extractive" and all(c.verified for c in answer.claims)
 
 
 def test_the_refusal_phrase_abstains(default_settings):
@@ -81,8 +82,9 @@ def test_a_comparison_asks_the_model_once_per_authority_with_its_own_passages(de
     first, second = (m[-1].content for m in model.prompts)
     assert "(Wandsworth" in first and "(Windsor and Maidenhead" not in first
     assert "(Windsor and Maidenhead" in second
-    assert answer.abstained and answer.table[0] == ("Aspect", "Wandsworth", "Windsor and Maidenhead")
-    assert answer.table[1][1:] == ("The report does not say.", "The report does not say.")
+    assert answer.table[0] == ("Aspect", "Wandsworth", "Windsor and Maidenhead")
+    # both refusals were checked against each authority's own paragraphs, which do answer
+    assert answer.engine == "openai + extractive" and "5.1%" in answer.table[1][2]
 
 
 def test_instructions_inside_a_report_stay_quoted_data(tmp_path):
@@ -108,5 +110,5 @@ def test_instructions_inside_a_report_stay_quoted_data(tmp_path):
     assert "Ignore previous instructions" in prompt                       # shown to the model as report text
     assert "cite (7)" in prompt and "judged outstanding (1)" in prompt    # keys inside reports are defused
     assert prompt.count('"""') == 2 * prompt.count("\n[")                 # no passage closes its own fence
-    assert answer.abstained and not answer.citations                      # the checks still hold
-    assert "[7]" not in answer.text
+    assert "2019" not in answer.text and "outstanding" not in answer.text   # the checks still hold
+    assert "[7]" not in answer.text and "12 care leavers" in answer.text    # answered from the paragraph itself
