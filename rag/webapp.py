@@ -32,7 +32,7 @@ Progress = Callable[[str, int, int], None]
 
 # The three questions on the empty chat; each answers from the default corpus with verified citations.
 EXAMPLES = (
-    "Which Hillingdon team steps in with intensive support when a family's problems escalate?",
+    "How many children in Wandsworth were the subject of a child protection plan?",
     "Compare adoption in Wandsworth and Windsor and Maidenhead",
     "What grades did Wandsworth and Windsor and Maidenhead get for adoption performance?",
 )
