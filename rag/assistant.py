@@ -144,11 +144,12 @@ class Assistant:
         """A group whose model text has no verified sentence (or refuses while a paragraph plainly answers)
         gets the extractive answer instead: what reaches the user is always borne out by a paragraph."""
         from rag.citations import check
+        from rag.extractive import on_topic
         extractive, _ = self._runnable("extractive")
         out, used = [], False
         for group, text in zip(the_plan.groups, texts):
             checked = check(text, group.passages, question=the_plan.standalone)
-            if any(c.verified for c in checked.claims) or not group.passages:
+            if any(c.verified and on_topic(c.sentence, group.topic) for c in checked.claims) or not group.passages:
                 out.append(text)
                 continue
             fallback = extractive.invoke(group)

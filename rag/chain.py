@@ -33,7 +33,10 @@ def generation_runnable(engine: str, prompts: Prompts | None = None, model: Any 
                                                                 max_words=60 if group.authority else 110,
                                                                 weights=weights() if callable(weights) else weights))
     prompt = ChatPromptTemplate.from_messages([("system", prompts.system), ("human", prompts.user)])
-    to_inputs = RunnableLambda(lambda group: {"passages": format_passages(group.passages[:passages], group.question),
+    # In a comparison the model is asked once per authority: two passages each keeps every call short.
+    to_inputs = RunnableLambda(lambda group: {"passages": format_passages(
+                                                  group.passages[:min(passages, 2) if group.authority else passages],
+                                                  group.question),
                                               "question": group.question, "not_in_reports": NOT_IN_REPORTS})
     return to_inputs | prompt | model | StrOutputParser()
 

@@ -78,6 +78,13 @@ def idf_weights(texts: Sequence[str]) -> dict[str, float]:
     return {w: math.log(1 + n / c) for w, c in df.items()}
 
 
+def on_topic(sentence: str, question: str) -> bool:
+    """A sentence that shares no content word with the question (glossary synonyms counted) is about
+    something else, however true it is."""
+    wanted = topic_words(question)
+    return not wanted or bool(wanted & _sentence_words(sentence))
+
+
 def topic_words(question: str) -> set[str]:
     return {w for w in content_words(question) if w not in _QUESTION_NOISE}
 
