@@ -65,6 +65,11 @@ class Assistant:
                 self._searcher = self._load_searcher()
             return self._searcher
 
+    def load(self) -> Assistant:
+        """Load the index and models now (before timing, serving or a batch) instead of on first use."""
+        _ = self.searcher
+        return self
+
     def _load_searcher(self) -> Searcher:
         from rag.embedding import load_embedder
         from rag.ingest import PIPELINE_VERSION

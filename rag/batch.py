@@ -14,18 +14,12 @@ def answer_json(answer: Answer) -> dict:
 
 
 def read_questions(path: Path) -> list[dict]:
-    if not path.is_file():
-        raise ConfigError(f"No questions file {path}.")
+    """{id, question, history?} per line; errors name the file and the line (as for gold files)."""
+    from rag.evaluate import read_jsonl
     rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise ConfigError(f"{path}:{number}: not JSON ({e.msg}).") from None
-        if not isinstance(row, dict) or not isinstance(row.get("question"), str):
-            raise ConfigError(f"{path}:{number}: each line needs a \"question\" string (and an \"id\").")
+    for number, row in read_jsonl(path, "Questions"):
+        if not isinstance(row.get("question"), str):
+            raise ConfigError(f"{path} line {number}: each line needs a \"question\" string (and an \"id\").")
         row.setdefault("id", str(number))
         rows.append(row)
     return rows
@@ -33,7 +27,7 @@ def read_questions(path: Path) -> list[dict]:
 
 def run_batch(bot, questions: Path, out: Path, *, csv_path: Path | None = None, progress=None) -> tuple[int, int]:
     rows = read_questions(questions)
-    bot.searcher                       # load the index and models once, before the first question
+    bot.load()                         # the index and models load once, before the first question
     done = failed = 0
     results = []
     with out.open("w", encoding="utf-8") as sink:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.records import NOT_IN_REPORTS, Citation, Claim, Hit
+from rag.records import Citation, Claim, Hit
 
 _KEY = re.compile(r"\[(\d{1,2}(?:\s*,\s*\d{1,2})*)\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]?\s+(?=[A-Z0-9\"'“‘(\[])")

@@ -155,7 +155,7 @@ def _show(args, settings: Settings) -> int:
 def _search(args, settings: Settings) -> int:
     bot = _assistant(settings, "extractive")
     authorities = [_canonical(a) for a in args.authority] if args.authority else None
-    bot.searcher                     # load the index and embedder first: the time shown is the search's
+    bot.load()                       # the index and embedder first: the time shown is the search's
     started = time.perf_counter()
     result = bot.search(args.query, args.k, authorities=authorities, year=args.year)
     elapsed = time.perf_counter() - started
@@ -215,7 +215,7 @@ def _eval(args, settings: Settings) -> int:
     gold = load_gold(args.gold)
     bot = _assistant(settings, args.engine)
     _note_engine(bot)
-    bot.searcher   # load models before timing the first question
+    bot.load()     # models load before the first question is timed
     result = evaluate(gold, lambda q, h: answer_json(bot.ask(q, h)),
                       progress=lambda done, total, row: render.progress_printer("evaluating")("", done, total))
     print(result.to_table())

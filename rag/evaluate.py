@@ -58,7 +58,7 @@ class GoldItem:
         return [{"role": t.role, "content": t.content} for t in self.history]
 
 
-def _read_jsonl(path: Path, what: str) -> list[tuple[int, dict[str, Any]]]:
+def read_jsonl(path: Path, what: str) -> list[tuple[int, dict[str, Any]]]:
     """(line number, object) for each non-blank line; errors name the file and the line."""
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
@@ -130,7 +130,7 @@ def load_gold(path: str | Path) -> list[GoldItem]:
     """Read a gold-questions JSONL file; GoldFileError names the first bad line and what is wrong."""
     items: list[GoldItem] = []
     first_line_of: dict[str, int] = {}
-    for number, row in _read_jsonl(Path(path), "Gold questions"):
+    for number, row in read_jsonl(Path(path), "Gold questions"):
         item = _gold_item(row, f"{path} line {number}")
         if item.id in first_line_of:
             raise GoldFileError(f"{path} line {number}: id {item.id!r} is already used on line "
@@ -143,7 +143,7 @@ def load_gold(path: str | Path) -> list[GoldItem]:
 def load_answers(path: str | Path) -> dict[str, dict[str, Any]]:
     """Read a batch answers JSONL file into {id: answer}; a later line with the same id wins."""
     answers: dict[str, dict[str, Any]] = {}
-    for number, row in _read_jsonl(Path(path), "Answers"):
+    for number, row in read_jsonl(Path(path), "Answers"):
         if not isinstance(row.get("id"), str):
             raise GoldFileError(f"{path} line {number}: missing field 'id' (the gold question's id).")
         answers[row["id"]] = row

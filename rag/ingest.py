@@ -122,7 +122,6 @@ def parse_corpus(corpus_dir: Path, progress: Progress | None = None,
 
 def _unique_ids(reports: list[Report]) -> list[Report]:
     """Two reports of one authority and year: the second gets its type, then a counter, in its id."""
-    from dataclasses import replace
     seen: set[str] = set()
     out: list[Report] = []
     for report in reports:

@@ -6,7 +6,7 @@ import textwrap
 from collections.abc import Sequence
 
 from rag.metadata import REPORT_TYPES
-from rag.records import Answer, Citation, Hit, Judgement, Paragraph, Report
+from rag.records import Answer, Citation, Judgement, Paragraph, Report
 
 
 def progress_printer(label: str = ""):

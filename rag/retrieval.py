@@ -109,7 +109,7 @@ class Searcher:
         for authority in authorities or [None]:
             pool = [r for r in reports if authority is None or r.authority == authority]
             wanted_year = year or (query.year_for(authority) if authority else query.year)
-            pool = _narrow(pool, lambda r: r.year == wanted_year) if wanted_year else pool
+            pool = _narrow(pool, lambda r, y=wanted_year: r.year == y) if wanted_year else pool
             if query.report_kind:
                 pool = _narrow(pool, lambda r: _kind_matches(r, query.report_kind))
             chosen.extend(pool)

@@ -61,3 +61,25 @@ def assistant(default_settings):
     """One Assistant over the default index (extractive engine), shared by the tests that only read."""
     from rag.assistant import Assistant
     return Assistant(default_settings, engine="extractive")
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_url(default_settings, assistant, tmp_path_factory):
+    """The web app on a free loopback port (extractive engine, the session index), for browser and API tests."""
+    from rag.ui import build_ui, launch
+    from rag.webapp import WebApp
+    settings = default_settings.replace(port=free_port())          # host stays 127.0.0.1: loopback only
+    web = WebApp(settings, assistant, export_dir=tmp_path_factory.mktemp("exports"))
+    web.warm()
+    demo = build_ui(web)
+    _, url, _ = launch(demo, settings, block=False, quiet=True)
+    assert url.startswith("http://127.0.0.1:")
+    yield url
+    demo.close()

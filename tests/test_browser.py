@@ -4,7 +4,6 @@ user text shown as text; a comparison of two authorities; the judgements grid. S
 tests/artifacts/ (git-ignored)."""
 from __future__ import annotations
 
-import socket
 import time
 from pathlib import Path
 
@@ -22,23 +21,6 @@ pytestmark = [pytest.mark.slow,
                                  "(apt-get install -y chromium chromium-driver; .ci/run does this)")]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def app_url(default_settings, assistant, tmp_path_factory):
-    from rag.ui import build_ui, launch
-    from rag.webapp import WebApp
-    settings = default_settings.replace(port=free_port())
-    web = WebApp(settings, assistant, export_dir=tmp_path_factory.mktemp("exports"))
-    web.warm()
-    demo = build_ui(web)
-    _, url, _ = launch(demo, settings, block=False, quiet=True)
-    yield url
-    demo.close()
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 once on loopback (extractive engine), every one answered, none failing; p50/p95 latency printed."""
 from __future__ import annotations
 
-import socket
 import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -20,24 +19,6 @@ QUESTIONS = (
 )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def app_url(default_settings, assistant, tmp_path_factory):
-    from rag.ui import build_ui, launch
-    from rag.webapp import WebApp
-    settings = default_settings.replace(port=free_port())          # host stays 127.0.0.1: loopback only
-    web = WebApp(settings, assistant, export_dir=tmp_path_factory.mktemp("exports"))
-    web.warm()
-    demo = build_ui(web)
-    _, url, _ = launch(demo, settings, block=False, quiet=True)
-    assert url.startswith("http://127.0.0.1:")
-    yield url
-    demo.close()
 
 
 def test_a_script_can_ask_chat_and_compare_through_the_api(app_url):
