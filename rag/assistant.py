@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from rag.answering import Plan, finish, plan
+from rag.answering import Group, Plan, finish, plan
 from rag.errors import ConfigError, RagError
 from rag.records import Answer, Judgement, Paragraph, Report
 from rag.retrieval import Reranker, SearchResult, Searcher
@@ -65,9 +65,22 @@ class Assistant:
                 self._searcher = self._load_searcher()
             return self._searcher
 
-    def load(self) -> Assistant:
-        """Load the index and models now (before timing, serving or a batch) instead of on first use."""
-        _ = self.searcher
+    def load(self, *, warm_engine: bool = False) -> Assistant:
+        """Load the index and models now (before timing, serving or a batch) instead of on first use.
+        warm_engine: also load the language model and let it read its fixed instructions once, so the
+        first user does not wait for that (a few seconds for the local model)."""
+        searcher = self.searcher
+        _ = searcher.idf                      # the extractive engine's word weights, computed once
+        if warm_engine and self.engine not in ("extractive",):
+            from rag.citations import Passage
+            from rag.records import Hit
+            paragraph = searcher.index.paragraphs[0]
+            group = Group(None, (Passage(1, Hit(paragraph, searcher.index.report_of(paragraph), 1.0)),),
+                          "What does this passage say?", "passage")
+            runnable, guard = self._runnable(self.engine)
+            with guard():
+                for _ in runnable.stream(group):
+                    break                     # the prompt has been read: that is what warming is for
         return self
 
     def _load_searcher(self) -> Searcher:

@@ -103,7 +103,7 @@ class WebApp:
         """Load the index and models once, before the first request. A fresh install has no index yet:
         the corpus is ingested first, so the first page already answers."""
         try:
-            _ = self.assistant.searcher          # loads the index, the embedder and the reranker
+            self.assistant.load(warm_engine=True)    # the index, the embedder, the reranker, the language model
         except (IndexMissing, IndexMismatch) as e:
             from rag.ingest import corpus_files
             if not corpus_files(self.settings.corpus):
@@ -112,7 +112,7 @@ class WebApp:
             log.warning("The index %s %s: building it from %s now.", self.settings.index, why, self.settings.corpus)
             self._ingest(progress)
             self.assistant.reload()
-            _ = self.assistant.searcher
+            self.assistant.load(warm_engine=True)
 
     def engine_line(self) -> str:
         return (f'<div class="engine">Engine: <b>{ui_render.escape(self.assistant.engine)}</b> — '
