@@ -28,6 +28,9 @@ def expected_kinds(question: str) -> set[str]:
     """What sorts of thing answer the question: numbers, dates, names (several for a two-part question)."""
     q = question.lower()
     kinds: set[str] = set()
+    if re.search(r"\bhow much\b.*\b(?:spend|spent|cost|budget|fund|funding|pay|paid|invest|money|savings?)\b"
+                 r"|\bwhat (?:was|is) the (?:budget|cost|spend)\b", q):
+        return {"money"}
     if re.search(r"\bhow (?:many|much)\b|\bwhat (?:percentage|proportion|share|number|rate|ratio)\b|\bby how much\b"
                  r"|\bwhat (?:was|is|were) the (?:rate|number|percentage|proportion)\b", q):
         kinds.add("number")
@@ -50,6 +53,8 @@ def has_kind(sentence: str, kind: str, question: str, known: frozenset[str] = fr
     to 'what is it called' (the question's own words, authority names)."""
     if kind == "number":
         return bool(numbers_in(sentence))
+    if kind == "money":
+        return bool(re.search(r"£\s?\d|\b\d[\d,.]*\s?(?:million|m|k|bn|billion|pounds)\b", sentence, re.I))
     if kind == "date":
         return bool(re.search(r"\b(?:19|20)\d\d\b|\b(?:%s)\b|\b\d+\s+(?:years?|months?|weeks?|days?)\b"
                               % "|".join(_MONTHS), sentence, re.I))

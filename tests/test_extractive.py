@@ -18,6 +18,7 @@ def test_the_kind_of_answer_is_read_from_the_question():
     assert expected_kinds("When was the inspection?") == {"date"}
     assert expected_kinds("What is the children in care council called?") == {"name"}
     assert expected_kinds("Which team helps when a family's problems get worse?") == set()   # 'when' as a conjunction
+    assert expected_kinds("How much does the council spend on children's homes?") == {"money"}
 
 
 def test_a_name_is_a_proper_name_not_a_job_title():
@@ -41,6 +42,7 @@ def test_the_glossary_matches_an_abbreviation_in_the_text():
 def test_it_abstains_when_no_sentence_holds_what_is_asked():
     assert compose("What is the name of the Director of Children's Services?", PASSAGES, weights=WEIGHTS) == NOT_IN_REPORTS
     assert compose("What is the budget for road maintenance?", PASSAGES, weights=WEIGHTS) == NOT_IN_REPORTS
+    assert compose("How much does the council spend on the 36 children?", PASSAGES, weights=WEIGHTS) == NOT_IN_REPORTS
 
 
 def test_answers_stay_short():
