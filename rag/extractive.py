@@ -61,11 +61,22 @@ def has_kind(sentence: str, kind: str, question: str, known: frozenset[str] = fr
     asked = {_plain(w) for w in re.findall(r"[A-Za-z][\w'’-]*", question)} | known
     if re.search(r"['‘\"“][A-Z][^'’\"”]{1,40}['’\"”]", sentence):
         return True                                   # a quoted name: 'Kickback'
-    for word in re.findall(r"(?<!^)(?<![.!?]\s)\b([A-Z][\w'’-]+)", sentence.strip()):
-        plain = _plain(word)
-        if plain not in asked and plain not in _ROLE_WORDS and plain not in _MONTHS:
-            return True
+    text = sentence.strip()
+    for run in _CAPITALISED_RUN.finditer(text):
+        before = text[:run.start()].rstrip().lower()
+        if not before or before.endswith((".", "!", "?")):
+            continue                                  # a capital that only starts the sentence
+        words = [w for w in re.findall(r"[A-Za-z][\w'’-]*", run.group(0)) if w[0].isupper()]
+        fresh = [w for w in words if _plain(w) not in asked and _plain(w) not in _ROLE_WORDS
+                 and _plain(w) not in _MONTHS]
+        if any(w.isupper() and len(w) >= 3 for w in fresh):
+            return True                               # an acronym the question did not use: CLICK
+        if fresh and not re.search(r"\b(?:the|a|an)$", before):
+            return True                               # 'the Local Safeguarding Children Board' is a body, not a name
     return False
+
+
+_CAPITALISED_RUN = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:of|and|for|&)?\s*[A-Z][\w'’-]*)*")
 
 
 def _plain(word: str) -> str:

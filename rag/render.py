@@ -131,8 +131,8 @@ def references(citations: Sequence[Citation]) -> str:
     return "\n".join(lines)
 
 
-def answer_text(answer: Answer) -> str:
-    out = [answer.text]
+def answer_text(answer: Answer, *, with_text: bool = True) -> str:
+    out = [answer.text] if with_text else []
     if answer.table and len(answer.table) > 1:
         out += ["", table(answer.table, 70)]
     if answer.citations:
@@ -140,33 +140,45 @@ def answer_text(answer: Answer) -> str:
     total, verified = len(answer.claims), answer.verified_claims
     if total:
         out.append(f"\n{verified} of {total} claims verified against their cited paragraphs.")
-    return "\n".join(out)
+    return "\n".join(out).lstrip("\n")
 
 
 def stream_answer(bot, question: str, history, authorities, *, quiet: bool = False) -> Answer:
-    """Sources as soon as they are found, the engine's text as it is written, then the checked answer."""
+    """Sources as soon as they are found, the engine's text as it is written, then the checked answer
+    (printed again only where the checks changed it) and its references."""
     answer = None
-    streamed = False
+    the_plan = None
+    draft: list[str] = []
+    group = -1
     for event in bot.stream(question, history, authorities=authorities):
+        if event.kind == "answer":
+            answer = event.answer
         if quiet:
-            if event.kind == "answer":
-                answer = event.answer
             continue
         if event.kind == "plan":
-            p = event.plan
-            if p.standalone != question:
-                print(f"(understood as: {p.standalone})", file=sys.stderr)
-            sources = [pa.hit for g in p.groups for pa in g.passages][:6]
+            the_plan = event.plan
+            if the_plan.standalone != question:
+                print(f"(understood as: {the_plan.standalone})", file=sys.stderr)
+            sources = [pa.hit for g in the_plan.groups for pa in g.passages][:6]
             if sources:
-                print("Searching: " + "; ".join(f"{h.report.authority} {h.paragraph.number or ''}".strip()
-                                                for h in sources), file=sys.stderr)
-        elif event.kind == "token":
-            print(event.text, end="", flush=True, file=sys.stderr)
-            streamed = True
+                print("Sources: " + "; ".join(f"{h.report.authority} {h.paragraph.number or ''}".strip()
+                                              for h in sources), file=sys.stderr)
+        elif event.kind == "token" and bot.engine != "extractive":   # extractive text arrives whole
+            if event.group != group and the_plan is not None and the_plan.groups[event.group].authority:
+                print(f"{chr(10) if draft else ''}{the_plan.groups[event.group].authority}: ", end="")
+            group = event.group
+            print(event.text, end="", flush=True)
+            draft.append(event.text)
         elif event.kind == "answer":
-            answer = event.answer
-            if streamed:
-                print("\n", file=sys.stderr)
-            print(answer_text(answer))
+            if draft:
+                print("\n")
+                if _plain("".join(draft)) != _plain(answer.text):
+                    print("Checked against the paragraphs:")
+            print(answer_text(answer, with_text=not draft or _plain("".join(draft)) != _plain(answer.text)))
     assert answer is not None
     return answer
+
+
+def _plain(text: str) -> str:
+    import re
+    return re.sub(r"[^\w\[\]]+", " ", text).strip().lower()     # keys kept: renumbered keys mean a reprint

@@ -120,14 +120,16 @@ class Searcher:
             return []
         rows = self.index.rows_for_reports(report_ids) if len(report_ids) < len(self.index.reports) else None
         dense = self.index.dense_search(vector, CANDIDATES, rows)
-        lexical = self.index.lexical_search(query.search_text, CANDIDATES, rows)
+        lexical = self.index.lexical_search(_lexical_query(query), CANDIDATES, rows)
         fused: dict[int, float] = {}
         dense_rank = {row: rank for rank, (row, _) in enumerate(dense, start=1)}
         lexical_rank = {row: rank for rank, (row, _) in enumerate(lexical, start=1)}
         for row, rank in dense_rank.items():
             fused[row] = fused.get(row, 0.0) + DENSE_WEIGHT / (RRF_K + rank)
+        # A keyword-short question ('compare caseloads') is BM25's strength; a paraphrased one the embedder's.
+        lexical_weight = LEXICAL_WEIGHT * (2.0 if len(self._topic_words(query)) <= 2 else 1.0)
         for row, rank in lexical_rank.items():
-            fused[row] = fused.get(row, 0.0) + LEXICAL_WEIGHT / (RRF_K + rank)
+            fused[row] = fused.get(row, 0.0) + lexical_weight / (RRF_K + rank)
         for row in self._judgement_rows(query, report_ids):
             fused[row] = fused.get(row, 0.0) + JUDGEMENT_BONUS
         order = sorted(fused, key=lambda r: (-fused[r], r))
@@ -137,6 +139,11 @@ class Searcher:
             passages = [self._passage_text(h.report, h.paragraph) for h in head]
             hits = self.reranker.rerank(query.text, head, passages) + hits[self.rerank_depth:]
         return hits[:k]
+
+    @staticmethod
+    def _topic_words(query: Query) -> set[str]:
+        from rag.extractive import topic_words
+        return topic_words(query.topic or query.text)
 
     def _judgement_rows(self, query: Query, report_ids: Sequence[str]) -> list[int]:
         """Paragraphs stating a grade the question asks about: the judgements table's citation and, for
@@ -184,6 +191,15 @@ class Searcher:
     def _hit(self, row: int, score: float, dense_rank: int | None, lexical_rank: int | None) -> Hit:
         paragraph = self.index.paragraphs[row]
         return Hit(paragraph, self.index.report_of(paragraph), score, dense_rank, lexical_rank)
+
+
+def _lexical_query(query: Query) -> str:
+    """BM25 gets the question without the authority names and years it was already filtered by: in an
+    authority's own report its name is on every page and would only add noise."""
+    if not query.authorities or not query.topic.strip():
+        return query.search_text
+    from rag.query import expand
+    return " ".join((query.topic, *expand(query.topic)))
 
 
 def _narrow(pool: list[Report], keep) -> list[Report]:
