@@ -27,6 +27,9 @@ _STOP = frozenset("""a an the and or of in on at to for by with from as is are w
 this that these those it its their there which who whom what when where why how than then into over under
 not no nor but so such can could would should will may might must do does did also very more most less
 report reports said says according""".split())
+# Months as dates: capitalised, and 'May' only next to a day or a year (not the verb).
+_MONTHS = re.compile(r"\b(January|February|March|April|June|July|August|September|October|November|December"
+                     r"|(?<=\d )May|May(?= \d{4}))\b")
 SUPPORT_THRESHOLD = 0.45   # share of a claim's content words found in its cited passage's best sentence
 
 
@@ -228,6 +231,8 @@ def _verify(sentence: str, cited: Sequence[Passage], context_years: set[str] = f
     cited_numbers = set().union(*(numbers_in(p.text + " " + " ".join(p.hit.paragraph.headings)) for p in cited))
     own_years = {p.hit.report.date[:4] for p in cited if p.hit.report.date}
     missing = sorted(numbers_in(sentence) - cited_numbers - context_years - own_years, key=len)
+    cited_text = " ".join(p.text for p in cited).lower()
+    missing += [m for m in _MONTHS.findall(sentence) if m.lower() not in cited_text]
     if missing:
         return False, f"{', '.join(missing)} not in the cited paragraph", quotes
     if support < SUPPORT_THRESHOLD and len(content_words(sentence)) >= 4:

@@ -80,3 +80,10 @@ def test_best_quote_holds_the_claimed_number_verbatim_and_adds_a_sentence_only_f
     assert "not in contact with eight" in quote and quote in text and support == 1.0
     quote, _ = best_quote("It was not in contact with eight.", text)
     assert quote == "It is not in contact with eight despite efforts."
+
+
+def test_a_wrong_month_is_marked_unverified():
+    checked = check("At 31 May 2015, 220 children were looked after [2].", PASSAGES)
+    assert not checked.claims[0].verified and "May" in checked.claims[0].reason
+    assert check("At 31 March 2015, 220 children were looked after [2].", PASSAGES).claims[0].verified
+    assert check("The council may not be in contact with eight care leavers [1].", PASSAGES).claims[0].verified
