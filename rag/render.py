@@ -86,7 +86,7 @@ def judgements_table(rows: Sequence[Judgement]) -> str:
             found = [j for j in rows if j.report == report and j.label == label]
             row.append(f"{found[0].grade} ({found[0].paragraph_id.split(':')[1]})" if found else "-")
         grid.append(tuple(row))
-    return table(grid, 48) + "\n(paragraph ids: <report>:<id>; `rag show <report>:<id>` prints the paragraph)"
+    return table(grid, 72) + "\n(paragraph ids: <report>:<id>; `rag show <report>:<id>` prints the paragraph)"
 
 
 def where(paragraph: Paragraph, report: Report) -> str:
