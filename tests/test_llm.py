@@ -333,7 +333,7 @@ def test_local_stream_that_ends_without_finishing_is_an_error(monkeypatch):
 
 
 def test_local_consumer_that_stops_early_stops_generation_and_frees_the_model(monkeypatch):
-    runtime = FakeRuntime(SCRIPT)
+    runtime = FakeRuntime(SCRIPT, delay=0.05)   # still generating when the consumer leaves (no race)
     model = local_model(monkeypatch, runtime)
     pieces = llm.stream_text(model, MESSAGES)
     assert next(pieces) == "Hello"
