@@ -41,7 +41,7 @@ def load_prompts(folder: Path) -> Prompts:
     return Prompts(texts["answer_system.txt"], texts["answer_user.txt"])
 
 
-def format_passages(passages: list[Passage] | tuple[Passage, ...], question: str = "", max_words: int = 120) -> str:
+def format_passages(passages: list[Passage] | tuple[Passage, ...], question: str = "", max_words: int = 90) -> str:
     """Each passage under its key, with where it comes from, its text fenced as a quotation. Long
     paragraphs are cut to their sentences nearest the question: a small model reads a short prompt
     faster and loses the thread less (the citation checks still use the whole paragraph)."""

@@ -25,7 +25,7 @@ class Settings:
     reranker: str = ""
     rerank_depth: int = 30
     top_k: int = 10                 # hits returned by search
-    context_k: int = 3              # passages a language model sees (per authority in comparisons)
+    context_k: int = 4              # passages a language model sees (at most two per authority in comparisons)
     # Answer engine: auto picks local when its runtime and model are installed, else extractive.
     llm: str = "auto"
     llm_path: str = ""              # a GGUF file; empty = the packaged Qwen2.5-Coder-1.5B-Instruct
