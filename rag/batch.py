@@ -54,7 +54,7 @@ def write_csv(records: list[dict], path: Path) -> None:
         writer = csv.writer(f)
         writer.writerow(["id", "question", "answer", "abstained", "references", "verified_claims", "total_claims"])
         for r in records:
-            refs = "; ".join(f"[{c['n']}] {c['authority']} {c['date'] or ''} {c['section']} "
+            refs = "; ".join(f"[{c['n']}] {c['authority'] or '?'} {c['date'] or ''} {c['section']} "
                              f"para {c['paragraph'] or '-'} p.{c['page'] or '-'} ({c['id']})"
                              for c in r.get("citations", []))
             claims = r.get("claims") or {}

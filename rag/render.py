@@ -161,7 +161,7 @@ def stream_answer(bot, question: str, history, authorities, *, quiet: bool = Fal
                 print(f"(understood as: {the_plan.standalone})", file=sys.stderr)
             sources = [pa.hit for g in the_plan.groups for pa in g.passages][:6]
             if sources:
-                print("Sources: " + "; ".join(f"{h.report.authority} {h.paragraph.number or ''}".strip()
+                print("Sources: " + "; ".join(f"{h.report.authority or '?'} {h.paragraph.number or ''}".strip()
                                               for h in sources), file=sys.stderr)
         elif event.kind == "token" and bot.engine != "extractive":   # extractive text arrives whole
             if event.group != group and the_plan is not None and the_plan.groups[event.group].authority:

@@ -53,7 +53,7 @@ class Settings:
         if self.llm not in ENGINES:
             raise ConfigError(f"RAG_LLM={self.llm!r} is not an engine; choose one of {', '.join(ENGINES)}.")
         for name in ("top_k", "context_k", "embedding_batch", "llm_threads", "port", "max_upload_mb",
-                     "concurrency", "queue_size"):
+                     "concurrency", "queue_size", "llm_context", "llm_max_tokens", "rerank_depth", "llm_timeout"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"RAG_{name.upper()} must be a positive number, not {getattr(self, name)}.")
         if bool(self.username) != bool(self.password):

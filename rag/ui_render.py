@@ -46,7 +46,7 @@ def cited_text(text: str, citations: Sequence[Citation] = (), *, link: bool = Tr
             for key in (int(k) for k in re.findall(r"\d+", match.group(1))):
                 cited = by_key.get(key)
                 title = f' title="{escape(_short_where(cited))}"' if cited else ""
-                mark = f'<a href="#source-{key}">[{key}]</a>' if link else f"[{key}]"
+                mark = f'<a href="#source-{key}">[{key}]</a>' if link and (cited or not by_key) else f"[{key}]"
                 out.append(f'<sup class="cite"{title}>{mark}</sup>')
         else:
             out.append(f' <span class="unverified" title="{escape(UNVERIFIED_TITLE)}">unverified</span>')

@@ -1,5 +1,6 @@
 """The web app's handlers, without a browser: streaming chat, filters, compare, the judgements grid, a
-paragraph in context, exports, escaping, and errors shown as messages."""
+paragraph in context, exports, escaping, and errors shown as messages. The renderers alone are tested in
+test_ui_render.py."""
 from __future__ import annotations
 
 import csv
@@ -12,7 +13,7 @@ import pytest
 from rag import ui_render
 from rag.assistant import Event
 from rag.errors import EngineError
-from rag.records import Answer, Citation, Claim, Hit, Judgement, Paragraph, Report
+from rag.records import Answer, Citation, Claim, Hit, Paragraph, Report
 from rag.webapp import EXAMPLES, Turn, WebApp
 
 SCRIPT = "<script>alert('x')</script>"
@@ -206,12 +207,6 @@ def test_judgements_grid_has_every_grade_coloured_and_linked(web, assistant):
     assert "<th>Wandsworth 2015</th>" in html and "Adoption performance" in html
 
 
-def test_grade_classes():
-    assert [ui_render.grade_class(g) for g in ("Requires improvement", "require improvement to be good",
-                                                "inadequate", "adequate", "good", "outstanding", "n/a")] == \
-        ["ri", "ri", "inadequate", "adequate", "good", "outstanding", "other"]
-
-
 def test_a_paragraph_opens_in_context(web, assistant):
     judgement = assistant.judgements("Wandsworth")[0]
     html = web.open_paragraph(judgement.paragraph_id)
@@ -254,26 +249,6 @@ def test_exports_of_two_sessions_do_not_overwrite_each_other(tmp_path):
 
 # ---- serving -----------------------------------------------------------------------------------------------
 
-def test_launch_binds_loopback_with_auth_and_a_queue_for_twenty_users():
-    from rag.settings import Settings
-    from rag.ui import launch
-    from rag.upload import MEGABYTE
-
-    class FakeDemo:
-        def queue(self, **options):
-            self.queued = options
-
-        def launch(self, **options):
-            self.launched = options
-
-    demo = FakeDemo()
-    launch(demo, Settings.from_env({}, username="ann", password="secret"))
-    assert demo.launched["server_name"] == "127.0.0.1" and demo.launched["server_port"] == 7860
-    assert demo.launched["auth"] == ("ann", "secret") and demo.launched["max_file_size"] == 50 * MEGABYTE
-    assert demo.queued["max_size"] >= 20 and demo.queued["default_concurrency_limit"] >= 1
-    launch(demo, Settings.from_env({"RAG_HOST": "0.0.0.0", "RAG_PORT": "9000"}))
-    assert demo.launched["auth"] is None and demo.launched["server_name"] == "0.0.0.0"
-    assert demo.launched["server_port"] == 9000
 
 
 @pytest.mark.slow
@@ -297,33 +272,3 @@ def test_a_missing_index_and_no_corpus_is_a_clear_error(default_settings, tmp_pa
     settings = default_settings.replace(corpus=tmp_path / "none", index=tmp_path / "index")
     with pytest.raises(IndexMissing, match="rag ingest"):
         WebApp(settings, Assistant(settings, engine="extractive"), export_dir=tmp_path).warm()
-
-
-# ---- rendering details ---------------------------------------------------------------------------------------
-
-def test_escape_neutralises_html_markdown_and_templates():
-    assert ui_render.escape('<b a="1">{{x}} ${y} *z* `c`') == \
-        "&#60;b a=&#34;1&#34;&#62;&#123;&#123;x&#125;&#125; &#36;&#123;y&#125; &#42;z&#42; &#96;c&#96;"
-
-
-def test_cited_text_links_keys_and_keeps_punctuation_tight():
-    html = ui_render.cited_text("Good [1]. Bad [2, 3].")
-    assert html == ('Good<sup class="cite"><a href="#source-1">[1]</a></sup>. Bad<sup class="cite">'
-                    '<a href="#source-2">[2]</a></sup><sup class="cite"><a href="#source-3">[3]</a></sup>.')
-
-
-def test_quote_is_highlighted_inside_its_paragraph():
-    assert ui_render.highlighted("One. Two <b>. Three.", "Two <b>.") == "One. <mark>Two &#60;b&#62;.</mark> Three."
-    assert ui_render.highlighted("One.", "Missing.") == "One."
-
-
-def test_judgements_grid_without_judgements():
-    assert "No graded judgements" in ui_render.judgements_grid([], lambda pid: None, {})
-
-
-def test_slac_grades_show_their_service(assistant):
-    j = Judgement("r", "A", "2011", "overall_effectiveness", "Safeguarding services: Overall effectiveness", "good",
-                  "p", framework="slac", service="safeguarding", grade_number=2)
-    paragraph = assistant.reports()[0].paragraphs[0]
-    html = ui_render.judgements_grid([j], lambda pid: paragraph, {})
-    assert "Safeguarding: good (2)" in html and "Overall effectiveness" in html
