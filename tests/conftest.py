@@ -24,6 +24,19 @@ SEEDS = {
 
 
 @pytest.fixture(scope="session")
+def score_py():
+    """The reference scorer in ../shared/eval (beside the project, as in CI); skipped where it is absent."""
+    import importlib.util
+    path = GOLD.parent / "score.py"
+    if not GOLD.exists() or not path.exists():
+        pytest.skip(f"the reference scorer and gold questions are not at {GOLD.parent}")
+    spec = importlib.util.spec_from_file_location("reference_score", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
 def corpus_dir() -> Path:
     return CORPUS
 

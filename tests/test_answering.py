@@ -1,6 +1,5 @@
 """Answers from the default corpus with the extractive engine: judgements, comparisons, follow-ups,
 abstention, and the citation guarantees over the whole dev set."""
-import importlib.util
 import json
 
 import pytest
@@ -105,12 +104,10 @@ def test_every_citation_of_the_dev_run_quotes_its_paragraph_verbatim(dev_run):
     assert all(c.quote and c.quote in c.paragraph.text for c in citations)
 
 
-def test_the_dev_run_meets_the_extractive_targets(dev_run):
+def test_the_dev_run_meets_the_extractive_targets(dev_run, score_py):
     """score.py's own metrics over the run: citation recall >= 0.80, keywords >= 0.75, abstention 1.0,
     answered >= 0.95, median answer length <= 120 words."""
-    spec = importlib.util.spec_from_file_location("score", GOLD.parent / "score.py")
-    score = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(score)
+    score = score_py
     gold, answers = dev_run
     result = score.score(gold, [{"id": i, **a.to_json()} for i, a in answers.items()])
     overall = result["overall"]
@@ -119,11 +116,9 @@ def test_the_dev_run_meets_the_extractive_targets(dev_run):
     assert result["median_answer_words"] <= 120
 
 
-def test_rag_eval_agrees_with_score_py_on_the_dev_run(dev_run):
+def test_rag_eval_agrees_with_score_py_on_the_dev_run(dev_run, score_py):
     from rag.evaluate import load_gold, score_answers
-    spec = importlib.util.spec_from_file_location("score", GOLD.parent / "score.py")
-    score = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(score)
+    score = score_py
     gold, answers = dev_run
     rows = {i: a.to_json() for i, a in answers.items()}
     ours = score_answers(load_gold(GOLD), rows).to_json()

@@ -2,11 +2,9 @@
 stable ids, original text; and every gold evidence quote inside one paragraph. Pages: test_pages.py."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 
-import pytest
 
 from tests.conftest import CORPUS, GOLD, SEEDS
 from rag.chunking import chunk, infer_numbers, is_hard_wrapped
@@ -212,18 +210,8 @@ def test_original_keeps_the_source_lines(seed_reports):
 
 # ---- gold evidence ------------------------------------------------------------------------------
 
-def _score_module():
-    path = GOLD.parent / "score.py"
-    if not GOLD.exists() or not path.exists():
-        pytest.skip(f"gold questions not found at {GOLD}")
-    spec = importlib.util.spec_from_file_location("gold_score", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_every_gold_evidence_quote_is_inside_one_paragraph(seed_reports):
-    score = _score_module()
+def test_every_gold_evidence_quote_is_inside_one_paragraph(seed_reports, score_py):
+    score = score_py
     by_file = {r.file: r for r in seed_reports.values()}
     missing = []
     checked = 0

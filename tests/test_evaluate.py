@@ -2,7 +2,6 @@
 (normalisation and matching: test_matching.py)."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import random
 import re
@@ -14,18 +13,7 @@ from rag import evaluate as ev
 from rag.errors import GoldFileError, RagError
 from rag.records import NOT_IN_REPORTS
 
-SCORE_PY = Path("/work/shared/eval/score.py")
-DEV_JSONL = Path("/work/shared/eval/dev.jsonl")
-
-
-@pytest.fixture(scope="module")
-def score_py():
-    if not SCORE_PY.exists() or not DEV_JSONL.exists():
-        pytest.skip(f"reference scorer {SCORE_PY} or gold {DEV_JSONL} is not on this machine")
-    spec = importlib.util.spec_from_file_location("reference_score", SCORE_PY)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.conftest import GOLD as DEV_JSONL
 
 
 # --- 1. agreement with score.py on synthetic answers for the real gold items ----------------------
