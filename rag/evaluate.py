@@ -2,7 +2,7 @@
 
 Gold questions are JSONL lines {"id", "question", "type", "answer", "evidence": [{"file", "quote"}],
 "keywords", "history"?}. Answers have the batch JSON shape {"answer", "abstained", "citations":
-[{"text"}], "hits": [{"text"}]}. The metrics and text matching follow /work/shared/eval/score.py
+[{"text"}], "hits": [{"text"}]}. The metrics and text matching follow ../shared/eval/score.py
 exactly (the text matching is rag.matching's), so a number here means the same as a number there.
 """
 from __future__ import annotations

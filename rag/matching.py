@@ -1,4 +1,4 @@
-"""Text matching as /work/shared/eval/score.py does it, so a number from rag.evaluate means the same as one
+"""Text matching as ../shared/eval/score.py does it, so a number from rag.evaluate means the same as one
 from score.py: normalisation that tolerates extraction noise (markup, typography, hyphenation), whether
 a passage covers a gold evidence quote, and whether an answer holds a gold keyword."""
 from __future__ import annotations
