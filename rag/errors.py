@@ -28,6 +28,14 @@ class EmptyReport(ReportError):
     pass
 
 
+class ReportTooLarge(ReportError):
+    pass
+
+
+class DuplicateReport(ReportError):
+    """The same report is already in the corpus under another file name."""
+
+
 class IndexMissing(RagError):
     exit_code = 3
 
@@ -35,6 +43,11 @@ class IndexMissing(RagError):
 class IndexMismatch(RagError):
     """The index on disk was built by another model or pipeline version."""
     exit_code = 3
+
+
+class IndexWriteError(RagError):
+    """A new index version could not be written (disk full, no permission); the previous one stays live."""
+    exit_code = 7
 
 
 class ModelUnavailable(RagError):
@@ -50,6 +63,11 @@ class PromptError(RagError):
 class EngineError(RagError):
     """The answer engine failed (a server did not answer, a model crashed)."""
     exit_code = 5
+
+
+class QueryError(RagError):
+    """A question that cannot be searched (empty, too long, no words): the message says how to ask it."""
+    exit_code = 2
 
 
 class NotFound(RagError):

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag import ann, store
+from rag import ann, store, versions
 from rag.embedding import HashingEmbedder
-from rag.errors import IndexMismatch, IndexMissing, NotFound
+from rag.errors import IndexMismatch, IndexMissing, IndexWriteError, NotFound
 from rag.records import Judgement, Paragraph, Report
 from rag.store import Index, passage_text, write_index
 
@@ -192,8 +192,9 @@ def test_damaged_or_foreign_index_is_refused_with_a_rerun_message(tmp_path, repo
         manifest.write_text('{"format_version": 1, "embed')
     elif damage == "missing":
         manifest.unlink()
-    elif damage == "other-format":
-        manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "format_version": 99}))
+    elif damage == "other-format":   # an older index: no checksums, another format number
+        manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "format_version": 1,
+                                        "manifest_sha256": None}))
     else:
         (folder / "vectors.npy").unlink()
     with pytest.raises(IndexMismatch, match="re-run `rag ingest`"):
@@ -208,6 +209,15 @@ def test_manifest_records_how_the_index_was_built(tmp_path, reports):
     assert manifest["counts"] == {"reports": 3, "paragraphs": 26, "judgements": 3}
     assert set(manifest["paragraphs"]) == {p.id for r in reports for p in r.paragraphs}
     assert len(manifest["corpus_hash"]) == 64
+    # Every other file of the version, with the size and sha256 a load checks.
+    folder = tmp_path / store.live_version(tmp_path)
+    on_disk = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()} - {"manifest.json"}
+    assert set(manifest["files"]) == on_disk and {"reports.json", "vectors.npy", "faiss.index"} < on_disk
+    assert any(name.startswith("bm25/") for name in on_disk)
+    for name, record in manifest["files"].items():
+        data = (folder / name).read_bytes()
+        assert record == {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    assert "manifest_sha256" in json.loads((folder / "manifest.json").read_text())
 
 
 # ---------------------------------------------------------------- atomic swap
@@ -231,8 +241,8 @@ def test_a_failure_midway_leaves_the_previous_index_live_and_answering(tmp_path,
             write_index(tmp_path, grown, HashingEmbedder(64), pipeline_version=PIPELINE)
     check_previous_index_is_intact()
     with monkeypatch.context() as patch:                           # fails just before the pointer swap
-        patch.setattr(store, "_point_to", lambda *a: (_ for _ in ()).throw(OSError("disk full")))
-        with pytest.raises(OSError, match="disk full"):
+        patch.setattr(versions, "point_to", lambda *a: (_ for _ in ()).throw(OSError(28, "No space left")))
+        with pytest.raises(IndexWriteError, match=r"\(No space left\); the previous index \(v-.*\) is still in use"):
             write_index(tmp_path, grown, HashingEmbedder(64), pipeline_version=PIPELINE)
     check_previous_index_is_intact()
 
