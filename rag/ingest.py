@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +15,7 @@ from rag import judgements
 from rag.authorities import find_authorities_in_text
 from rag.chunking import CHUNKING_VERSION, chunk
 from rag.cleaning import classify_lines, contents_entries
-from rag.errors import ReportError
+from rag.errors import DuplicateReport, EmptyReport, ReportError
 from rag.metadata import apply_catalog, detect, load_catalog
 from rag.readers import SUPPORTED, read_source
 from rag.records import Paragraph, Report
@@ -45,20 +45,19 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
                   if p.is_file() and not p.name.startswith(".") and p.name != "catalog.toml")
 
 
-def parse_report(path: Path, catalog_entry: dict[str, str] | None = None, report_id: str | None = None) -> Report:
-    data = path.read_bytes()
-    source = read_source(path)      # reads the bytes again: formats decide how (cheap next to parsing)
+def parse_report(path: Path, catalog_entry: dict[str, str] | None = None, report_id: str | None = None,
+                 max_bytes: int | None = None) -> Report:
+    source = read_source(path, max_bytes)   # checks the size before reading
     chunks = chunk(classify_lines(source), contents_entries(source))
     if not chunks:
-        from rag.errors import EmptyReport
-        raise EmptyReport(f"{path.name}: no paragraphs of text were found.")
+        raise EmptyReport(f"{path.name}: no paragraphs of text were found; download or export the report again.")
     full_text = "\n".join(line.text for line in source)
     meta = apply_catalog(detect(full_text, find_authorities_in_text), catalog_entry)
     rid = report_id or make_report_id(meta.authority, meta.year, meta.report_type, path)
     paragraphs = _paragraphs(rid, chunks)
     found, notes = judgements.extract(rid, meta.authority, meta.date, meta.report_type, paragraphs)
     return Report(
-        id=rid, file=path.name, sha256=hashlib.sha256(data).hexdigest(), title=meta.title,
+        id=rid, file=path.name, sha256=_sha256(path), title=meta.title,
         authority=meta.authority, report_type=meta.report_type, date=meta.date, year=meta.year,
         inspection_start=meta.inspection_start, inspection_end=meta.inspection_end, published=meta.published,
         confidence=meta.confidence, notes=meta.notes + tuple(notes), paragraphs=tuple(paragraphs),
@@ -90,34 +89,70 @@ def _paragraphs(report_id: str, chunks) -> list[Paragraph]:
 
 
 def parse_corpus(corpus_dir: Path, progress: Progress | None = None,
-                 previous: dict[str, Report] | None = None) -> ParsedCorpus:
+                 previous: dict[str, Report] | None = None, max_bytes: int | None = None) -> ParsedCorpus:
     """Parse every report; `previous` (file name -> Report from the live index) lets an unchanged file
-    (same bytes, no catalog entry then or now) be reused instead of parsed again."""
+    (same bytes, no catalog entry then or now) be reused instead of parsed again.
+
+    One bad file never costs the others or the index: it is skipped with its reason, and when it was
+    readable before (it has been replaced by a broken copy) its indexed version is kept. A copy of a
+    report already in the corpus (same bytes, or the same paragraphs in another format) is skipped."""
+    previous = previous or {}
     catalog, warnings = load_catalog(corpus_dir)
     files = corpus_files(corpus_dir)
     reports: list[Report] = []
     skipped: list[Skipped] = []
-    for done, path in enumerate(files, start=1):
+    by_hash: dict[str, str] = {}
+    # Files already indexed come first, so a new copy of an indexed report is the one called a duplicate.
+    for done, path in enumerate(sorted(files, key=lambda p: (p.name not in previous, p.name)), start=1):
         if progress:
             progress(f"reading {path.name}", done, len(files))
         if path.suffix.lower() not in SUPPORTED:
-            skipped.append(Skipped(path.name, f"unsupported file type '{path.suffix or '(none)'}'; "
-                                              f"supported: {', '.join(SUPPORTED)}"))
+            skipped.append(Skipped(path.name, f"unsupported file type '{path.suffix or '(none)'}'; convert it "
+                                              f"to one of {', '.join(SUPPORTED)} or move it out of the corpus"))
             continue
-        old = (previous or {}).get(path.name)
-        if old is not None and path.name not in catalog and not any("catalog" in n for n in old.notes) \
-                and _sha256(path) == old.sha256:
-            reports.append(old)
-            continue
+        old = previous.get(path.name)
         try:
-            reports.append(parse_report(path, catalog.get(path.name)))
-        except ReportError as e:
+            digest = _sha256(path)
+            if digest in by_hash:
+                raise DuplicateReport(f"{path.name}: the same file as {by_hash[digest]}, so it is not indexed "
+                                      f"twice; delete one of them.")
+            by_hash[digest] = path.name
+            if old is not None and path.name not in catalog and not any("catalog" in n for n in old.notes) \
+                    and digest == old.sha256:
+                report = old
+            else:
+                report = parse_report(path, catalog.get(path.name), max_bytes=max_bytes)
+            original = copy_of(report, reports)
+            if original is not None:
+                raise DuplicateReport(f"{path.name}: the same report as {original.file} (its paragraphs match), "
+                                      f"so it is not indexed twice; delete one of them.")
+            reports.append(report)
+        except DuplicateReport as e:
             skipped.append(Skipped(path.name, str(e).removeprefix(f"{path.name}: ")))
-        except Exception as e:  # a parser bug on one odd file must not stop the corpus
-            skipped.append(Skipped(path.name, f"could not be parsed ({type(e).__name__}: {e})"))
+        except Exception as e:  # noqa: BLE001 - a parser bug on one odd file must not stop the corpus
+            reason = (str(e).removeprefix(f"{path.name}: ") if isinstance(e, ReportError)
+                      else f"could not be parsed ({type(e).__name__}: {e})")
+            if old is not None:
+                reports.append(old)
+                reason += f" (the version indexed before, {old.id}, is kept until the file is fixed or removed)"
+            skipped.append(Skipped(path.name, reason))
     unknown = sorted(set(catalog) - {p.name for p in files})
     warnings += [f"catalog.toml names {name}, which is not in {corpus_dir}." for name in unknown]
-    return ParsedCorpus(tuple(_unique_ids(reports)), tuple(skipped), tuple(warnings))
+    reports.sort(key=lambda r: r.file)      # ids are assigned in file-name order, whatever was read first
+    return ParsedCorpus(tuple(_unique_ids(reports)), tuple(sorted(skipped, key=lambda s: s.file)), tuple(warnings))
+
+
+def copy_of(report: Report, others: Sequence[Report]) -> Report | None:
+    """The report among `others` that `report` copies: the same report saved in another format or
+    encoding has other bytes but the same paragraphs (90% of them, allowing for extraction noise)."""
+    mine = {p.text for p in report.paragraphs}
+    for other in others:
+        if other.authority != report.authority:
+            continue
+        theirs = {p.text for p in other.paragraphs}
+        if len(mine & theirs) >= 0.9 * max(len(mine), len(theirs)):
+            return other
+    return None
 
 
 def _unique_ids(reports: list[Report]) -> list[Report]:
@@ -153,13 +188,17 @@ class IngestResult:
     seconds: float
 
 
-def ingest(corpus_dir: Path, index_dir: Path, embedder, progress: Progress | None = None) -> IngestResult:
-    """Parse the corpus and update the index; with nothing changed, nothing is parsed or written."""
+def ingest(corpus_dir: Path, index_dir: Path, embedder, progress: Progress | None = None,
+           max_bytes: int | None = None, rebuild: bool = False) -> IngestResult:
+    """Parse the corpus and update the index; with nothing changed, nothing is parsed or written.
+    max_bytes: files larger than this are skipped unread (settings.max_file_mb).
+    rebuild: parse every report and write a new version even if nothing changed (vectors are still
+    reused when they were made by this very model)."""
     from rag.store import IndexStats, write_index
 
     started = time.perf_counter()
-    previous = _live_reports(index_dir, embedder)
-    parsed = parse_corpus(corpus_dir, progress, {r.file: r for r in previous})
+    previous = [] if rebuild else _live_reports(index_dir, embedder)
+    parsed = parse_corpus(corpus_dir, progress, {r.file: r for r in previous}, max_bytes)
     if previous and list(parsed.reports) == previous:
         count = sum(len(r.paragraphs) for r in previous)
         stats = IndexStats(len(previous), count, 0, count, 0, time.perf_counter() - started)
@@ -171,15 +210,24 @@ def ingest(corpus_dir: Path, index_dir: Path, embedder, progress: Progress | Non
 
 def _live_reports(index_dir: Path, embedder) -> list[Report]:
     """The reports of the live index when it was built by this pipeline and embedder, else none."""
+    from rag.embedding import LazyEmbedder
     from rag.errors import RagError
     from rag.store import Index
     try:
-        # The name decides compatibility (one name, one dimension); asking the dimension would load the model.
-        index = Index.load(index_dir, embedder_name=embedder.name, dimension=None, pipeline_version=PIPELINE_VERSION)
+        # A lazy embedder is checked by name only: asking its dimension would load the model even when
+        # nothing changed. A same-named model of another dimension then needs `rag ingest --rebuild`.
+        dimension = None if isinstance(embedder, LazyEmbedder) else embedder.dimension
+        index = Index.load(index_dir, embedder_name=embedder.name, dimension=dimension,
+                           pipeline_version=PIPELINE_VERSION)
     except RagError:
         return []
     return list(index.reports.values())
 
 
 def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """Streamed, so a huge file is hashed in bounded memory (read_source then refuses it by size)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()

@@ -13,9 +13,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.errors import EmptyReport, UnreadableReport, UnsupportedFormat
+from rag.errors import EmptyReport, ReportTooLarge, UnreadableReport, UnsupportedFormat
 
 SUPPORTED = (".txt", ".md", ".pdf", ".docx", ".html", ".htm")
+MEGABYTE = 1024 * 1024
+# Terminal escape sequences and control characters are never report text (form feed and tab are kept:
+# they mark page breaks and table cells).
+_CONTROL = re.compile(r"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])"
+                      r"|[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)
@@ -25,30 +30,39 @@ class SourceLine:
     continues: bool = False     # PDF: wraps on from the line before it in the same text block (one paragraph)
 
 
-def read_source(path: Path) -> list[SourceLine]:
-    """The file as source lines. Raises a ReportError subclass with a reason a user can act on."""
+def read_source(path: Path, max_bytes: int | None = None) -> list[SourceLine]:
+    """The file as source lines. Raises a ReportError subclass whose message names the file, says what is
+    wrong and what to do. A file over max_bytes is refused before it is read, so memory stays bounded."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
         raise UnsupportedFormat(f"{path.name}: unsupported file type '{suffix or '(none)'}'; "
-                                f"supported: {', '.join(SUPPORTED)}.")
+                                f"convert it to one of {', '.join(SUPPORTED)} or move it out of the corpus.")
     try:
+        size = path.stat().st_size
+        if max_bytes is not None and size > max_bytes:
+            raise ReportTooLarge(f"{path.name}: {size / MEGABYTE:.1f} MB is over the {max_bytes / MEGABYTE:g} MB "
+                                 f"limit for one report (RAG_MAX_FILE_MB); check it is an inspection report, "
+                                 f"or raise the limit.")
         data = path.read_bytes()
     except OSError as e:
-        raise UnreadableReport(f"{path.name}: cannot be read ({e.strerror}).") from None
+        raise UnreadableReport(f"{path.name}: cannot be read ({e.strerror}); check its permissions.") from None
     if not data.strip():
-        raise EmptyReport(f"{path.name}: the file is empty.")
+        what = "empty" if not data else "blank (only whitespace)"
+        raise EmptyReport(f"{path.name}: the file is {what}; download or export the report again.")
     reader = {".txt": _read_text, ".md": _read_text, ".pdf": _read_pdf, ".docx": _read_docx,
               ".html": _read_html, ".htm": _read_html}[suffix]
-    lines = reader(path, data)
+    lines = [SourceLine(_CONTROL.sub("", line.text), line.page, line.continues) for line in reader(path, data)]
     if not any(line.text.strip() for line in lines):
         raise EmptyReport(f"{path.name}: no text could be extracted"
-                          + (" (a scanned PDF with no text layer? run OCR on it first)." if suffix == ".pdf" else "."))
+                          + ("; it looks scanned (no text layer): run OCR on it first, e.g. ocrmypdf."
+                             if suffix == ".pdf" else "; download or export the report again."))
     return lines
 
 
 def decode_text(name: str, data: bytes) -> str:
     if b"\x00" in data[:4096]:
-        raise UnreadableReport(f"{name}: looks like a binary file, not text.")
+        raise UnreadableReport(f"{name}: looks like a binary file, not text; check it is the report, "
+                               f"and give it its real extension (.pdf, .docx) if it is one.")
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             text = data.decode(encoding)
@@ -75,14 +89,17 @@ def _read_text(path: Path, data: bytes) -> list[SourceLine]:
 def _read_pdf(path: Path, data: bytes) -> list[SourceLine]:
     import pymupdf  # imported here: the other formats do not need it
 
+    if b"%PDF-" not in data[:1024]:     # e.g. an HTML error page saved under the report's name
+        raise UnreadableReport(f"{path.name}: not a PDF (it does not start with a PDF header); "
+                               f"download it again.")
     try:
         doc = pymupdf.open(stream=data, filetype="pdf")
     except Exception as e:  # pymupdf raises its own error types for broken files
-        raise UnreadableReport(f"{path.name}: not a readable PDF ({e}).") from None
+        raise UnreadableReport(f"{path.name}: not a readable PDF ({e}); download it again.") from None
     lines: list[SourceLine] = []
     with doc:
         if doc.needs_pass:
-            raise UnreadableReport(f"{path.name}: the PDF is password-protected.")
+            raise UnreadableReport(f"{path.name}: the PDF is password-protected; save a copy without a password.")
         for number, page in enumerate(doc, start=1):
             for block in page.get_text("blocks", sort=True):
                 if block[6] != 0:   # image block
@@ -101,12 +118,17 @@ def _read_docx(path: Path, data: bytes) -> list[SourceLine]:
     import docx  # python-docx
     from docx.opc.exceptions import PackageNotFoundError
 
+    if data.startswith(b"\xd0\xcf\x11\xe0"):     # OLE2: a Word 97-2003 file renamed to .docx
+        raise UnreadableReport(f"{path.name}: an old Word .doc file, not .docx; open it in Word and save it "
+                               f"as .docx.")
     try:
         document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as e:
-        raise UnreadableReport(f"{path.name}: not a readable Word document ({e}).") from None
+        body = document.element.body
+    except Exception as e:  # noqa: BLE001 - python-docx fails in many ways on a zip that is not a document
+        detail = str(e) if isinstance(e, (PackageNotFoundError, zipfile.BadZipFile, KeyError)) else "not a Word document inside"
+        raise UnreadableReport(f"{path.name}: not a readable Word document ({detail}); open it in Word and "
+                               f"save it again as .docx.") from None
     lines: list[SourceLine] = []
-    body = document.element.body
     for child in body.iterchildren():
         tag = child.tag.rsplit("}", 1)[-1]
         if tag == "p":

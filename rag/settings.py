@@ -45,14 +45,16 @@ class Settings:
     port: int = 7860
     username: str = ""
     password: str = ""
-    max_upload_mb: int = 50
+    # Largest report file read by `rag ingest` or accepted by the web app. A long inspection report is a
+    # few MB as PDF and well under 1 MB as text: far larger files are not reports, and would take an hour to embed.
+    max_file_mb: int = 25
     concurrency: int = 4            # answers computed at once; the queue holds the rest
     queue_size: int = 64
 
     def __post_init__(self) -> None:
         if self.llm not in ENGINES:
             raise ConfigError(f"RAG_LLM={self.llm!r} is not an engine; choose one of {', '.join(ENGINES)}.")
-        for name in ("top_k", "context_k", "embedding_batch", "llm_threads", "port", "max_upload_mb",
+        for name in ("top_k", "context_k", "embedding_batch", "llm_threads", "port", "max_file_mb",
                      "concurrency", "queue_size", "llm_context", "llm_max_tokens", "rerank_depth", "llm_timeout"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"RAG_{name.upper()} must be a positive number, not {getattr(self, name)}.")
@@ -71,6 +73,10 @@ class Settings:
                 values[f.name] = _convert(f.name, raw, hints[f.name])
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+    @property
+    def max_file_bytes(self) -> int:
+        return self.max_file_mb * 1024 * 1024
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})

@@ -15,13 +15,14 @@ import shutil
 import tempfile
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.errors import EmptyReport, ReportError, UnreadableReport, UnsupportedFormat, UploadRejected
 from rag.readers import SUPPORTED
+from rag.records import Report
 
-MEGABYTE = 1024 * 1024         # RAG_MAX_UPLOAD_MB counts these, as Gradio's max_file_size does
+MEGABYTE = 1024 * 1024         # RAG_MAX_FILE_MB counts these, as Gradio's max_file_size does
 MAX_NAME_LENGTH = 100          # characters of the stem kept; long enough to recognise, short for any filesystem
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -33,6 +34,7 @@ class StoredUpload:
     renamed: bool              # the safe name was taken, so a suffix was added
     authority: str | None      # what parsing found, to tell the user
     title: str
+    report: Report | None = field(default=None, repr=False, compare=False)   # as parsed, for duplicate checks
 
 
 @dataclass(frozen=True)
@@ -61,14 +63,16 @@ def check_type(name: str) -> None:
         raise UnsupportedFormat(f"{name}: {shown} not supported; upload one of {kinds}.")
 
 
-def store_upload(source: Path, name: str, corpus_dir: Path, *, max_bytes: int) -> StoredUpload:
+def store_upload(source: Path, name: str, corpus_dir: Path, *, max_bytes: int,
+                 indexed: Sequence[Report] = ()) -> StoredUpload:
     """Check one uploaded file and copy it into the corpus. Raises a ReportError (type, content) or
-    UploadRejected (size, duplicate); in every failing case nothing is written to the corpus."""
+    UploadRejected (size, duplicate: the same bytes as a corpus file, or the same paragraphs as an
+    `indexed` report); in every failing case nothing is written to the corpus."""
     check_type(name)
     size = source.stat().st_size
     if size > max_bytes:
         raise UploadRejected(f"{name} is {_megabytes(size)}; the upload limit is {_megabytes(max_bytes)} "
-                             f"(RAG_MAX_UPLOAD_MB).")
+                             f"(RAG_MAX_FILE_MB).")
     if size == 0:
         raise EmptyReport(f"{name}: the file is empty.")
     data = source.read_bytes()
@@ -76,19 +80,26 @@ def store_upload(source: Path, name: str, corpus_dir: Path, *, max_bytes: int) -
     if same is not None:
         raise UploadRejected(f"{name} is already in the corpus as {same}; it was not added again.")
     report = _parse_staged(data, safe_filename(name), name)
+    from rag.ingest import copy_of
+    original = copy_of(report, indexed)
+    if original is not None:
+        raise UploadRejected(f"{name} is the same report as {original.file} (its paragraphs match), which is "
+                             f"already in the corpus; it was not added again.")
     corpus_dir.mkdir(parents=True, exist_ok=True)
     path, renamed = _write_new(corpus_dir, safe_filename(name), data)
-    return StoredUpload(name, path, renamed, report.authority, report.title)
+    return StoredUpload(name, path, renamed, report.authority, report.title, report)
 
 
-def store_uploads(files: Sequence[tuple[Path, str]], corpus_dir: Path, *,
-                  max_bytes: int) -> tuple[list[StoredUpload], list[RejectedUpload]]:
-    """(source path, browser name) pairs -> what was stored and what was refused, with reasons."""
+def store_uploads(files: Sequence[tuple[Path, str]], corpus_dir: Path, *, max_bytes: int,
+                  indexed: Sequence[Report] = ()) -> tuple[list[StoredUpload], list[RejectedUpload]]:
+    """(source path, browser name) pairs -> what was stored and what was refused, with reasons.
+    `indexed`: the reports already in the index, so a copy of one in another format is refused."""
     stored: list[StoredUpload] = []
     rejected: list[RejectedUpload] = []
     for source, name in files:
         try:
-            stored.append(store_upload(Path(source), name, corpus_dir, max_bytes=max_bytes))
+            known = [*indexed, *(s.report for s in stored if s.report is not None)]
+            stored.append(store_upload(Path(source), name, corpus_dir, max_bytes=max_bytes, indexed=known))
         except (ReportError, UploadRejected) as e:
             rejected.append(RejectedUpload(name, str(e)))
         except OSError as e:     # the temporary upload vanished, the corpus folder is read-only, ...

@@ -45,14 +45,17 @@ def test_bad_files_are_skipped_with_reasons_and_the_rest_ingests(bad_corpus):
 
     reasons = {s.file: s.reason for s in parsed.skipped}
     assert reasons == {
-        "empty.txt": "the file is empty.",
-        "blank.md": "the file is empty.",
-        "image.txt": "looks like a binary file, not text.",
+        "empty.txt": "the file is empty; download or export the report again.",
+        "blank.md": "the file is blank (only whitespace); download or export the report again.",
+        "image.txt": "looks like a binary file, not text; check it is the report, and give it its real "
+                     "extension (.pdf, .docx) if it is one.",
         "garbled.txt": "the text is neither UTF-8 nor Windows-1252; save it as UTF-8.",
-        "budget.xlsx": "unsupported file type '.xlsx'; supported: .txt, .md, .pdf, .docx, .html, .htm",
+        "budget.xlsx": "unsupported file type '.xlsx'; convert it to one of .txt, .md, .pdf, .docx, .html, .htm "
+                       "or move it out of the corpus",
         "broken.docx": reasons["broken.docx"],
-        "debris.txt": "no paragraphs of text were found.",
-        "scan.pdf": "no text could be extracted (a scanned PDF with no text layer? run OCR on it first).",
+        "debris.txt": "no paragraphs of text were found; download or export the report again.",
+        "scan.pdf": "no text could be extracted; it looks scanned (no text layer): run OCR on it first, "
+                    "e.g. ocrmypdf.",
     }
     assert reasons["broken.docx"].startswith("not a readable Word document")
 
@@ -109,16 +112,20 @@ def test_parse_report_raises_for_a_file_without_paragraphs(tmp_path):
 def test_two_reports_with_one_authority_and_year_get_distinct_ids(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    for name in ("a.txt", "b.txt", "c.txt"):
-        shutil.copy(CORPUS / SEEDS["windsor-and-maidenhead-2015"], corpus / name)
-    reports = parse_corpus(corpus).reports
+    lines = (CORPUS / SEEDS["windsor-and-maidenhead-2015"]).read_text(encoding="utf-8").splitlines()
+    # Three different documents of one authority and year: the whole report and two shorter extracts.
+    for name, share in (("a.txt", 1.0), ("b.txt", 0.6), ("c.txt", 0.3)):
+        (corpus / name).write_text("\n".join(lines[:int(len(lines) * share)]), encoding="utf-8")
+    parsed = parse_corpus(corpus)
+    reports = parsed.reports
+    assert not parsed.skipped
     assert [r.id for r in reports] == ["windsor-and-maidenhead-2015", "windsor-and-maidenhead-2015-sif",
                                        "windsor-and-maidenhead-2015-2"]
     for report in reports:
         ids = {p.id for p in report.paragraphs}
         assert all(p.id.startswith(report.id + ":") and p.report == report.id for p in report.paragraphs)
         assert all(j.report == report.id and j.paragraph_id in ids for j in report.judgements)
-    assert [p.text for p in reports[0].paragraphs] == [p.text for p in reports[2].paragraphs]
+    assert len(reports[0].paragraphs) > len(reports[1].paragraphs) > len(reports[2].paragraphs)
 
 
 def test_report_ids_and_slugs(tmp_path):

@@ -63,7 +63,7 @@ def test_a_value_of_the_wrong_type_names_the_variable(name, raw):
 
 
 @pytest.mark.parametrize("name", ["RAG_TOP_K", "RAG_CONTEXT_K", "RAG_PORT", "RAG_CONCURRENCY", "RAG_QUEUE_SIZE",
-                                  "RAG_MAX_UPLOAD_MB", "RAG_LLM_THREADS", "RAG_EMBEDDING_BATCH"])
+                                  "RAG_MAX_FILE_MB", "RAG_LLM_THREADS", "RAG_EMBEDDING_BATCH"])
 @pytest.mark.parametrize("raw", ["0", "-1"])
 def test_counts_must_be_positive(name, raw):
     with pytest.raises(ConfigError, match=f"{name} must be a positive number"):

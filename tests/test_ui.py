@@ -113,7 +113,7 @@ def test_launch_binds_loopback_with_auth_and_a_queue_for_twenty_users():
     demo = FakeDemo()
     launch(demo, Settings.from_env({}, username="ann", password="secret"))
     assert demo.launched["server_name"] == "127.0.0.1" and demo.launched["server_port"] == 7860
-    assert demo.launched["auth"] == ("ann", "secret") and demo.launched["max_file_size"] == 50 * MEGABYTE
+    assert demo.launched["auth"] == ("ann", "secret") and demo.launched["max_file_size"] == 25 * MEGABYTE
     assert demo.queued["max_size"] >= 20 and demo.queued["default_concurrency_limit"] >= 1
     launch(demo, Settings.from_env({"RAG_HOST": "0.0.0.0", "RAG_PORT": "9000"}))
     assert demo.launched["auth"] is None and demo.launched["server_name"] == "0.0.0.0"

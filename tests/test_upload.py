@@ -79,7 +79,7 @@ def test_the_same_report_twice_is_refused(tmp_path):
 
 
 def test_too_large_is_refused_with_the_limit(tmp_path):
-    with pytest.raises(UploadRejected, match=r"limit is 0\.0 MB.*RAG_MAX_UPLOAD_MB"):
+    with pytest.raises(UploadRejected, match=r"limit is 0\.0 MB.*RAG_MAX_FILE_MB"):
         store_upload(_file(tmp_path / "up", "big.md"), "big.md", tmp_path / "corpus", max_bytes=10)
     assert not (tmp_path / "corpus").exists()
 
@@ -136,7 +136,7 @@ def small_site(default_settings, tmp_path):
     shutil.copytree(default_settings.corpus, corpus)
     index = tmp_path / "index"
     shutil.copytree(default_settings.index, index, ignore=shutil.ignore_patterns(".lock"))
-    settings = default_settings.replace(corpus=corpus, index=index, max_upload_mb=1)
+    settings = default_settings.replace(corpus=corpus, index=index, max_file_mb=1)
     return WebApp(settings, Assistant(settings, engine="extractive"), export_dir=tmp_path / "exports")
 
 
