@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rag.citations import Passage, check
 from rag.followup import standalone_question
@@ -131,6 +131,25 @@ def _grade_phrase(j: Judgement) -> str:
 
 def finish(p: Plan, texts: Sequence[str], *, engine: str, seconds: float = 0.0) -> Answer:
     """`texts` holds one engine output per group (ignored for abstain/judgement plans)."""
+    answer = _finish(p, texts, engine=engine, seconds=seconds)
+    missing = p.query.unknown_authorities
+    if missing and p.mode != "abstain":
+        # Named but not in the corpus: say so, or a comparison reads as if that authority had been covered.
+        covered = _and(answer.authorities) or "the reports found"
+        note = f"The corpus has no report on {_and(missing)}, so this answer covers {covered} only."
+        table = answer.table
+        if table:
+            table = (table[0] + tuple(missing),) + tuple(row + ("No report in the corpus.",) * len(missing)
+                                                           for row in table[1:])
+        answer = replace(answer, text=f"{answer.text}\n\n{note}", table=table)
+    return answer
+
+
+def _and(names: Sequence[str]) -> str:
+    return ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
+
+
+def _finish(p: Plan, texts: Sequence[str], *, engine: str, seconds: float) -> Answer:
     hits = p.result.hits
     authorities = p.query.authorities
     if p.mode == "abstain":

@@ -21,6 +21,9 @@ from rag.authorities import Mention, canonical_authority, find_mentions, royal_a
 from rag.authorities import authority_kind, find_authorities_in_text, known_authorities  # noqa: F401
 
 _DATA = Path(__file__).resolve().parent / "data"
+# A question, not a document: long enough for a pasted sentence or two with context, short enough that
+# it fits a small model's prompt beside the passages.
+MAX_QUESTION_CHARS = 2000
 REPORT_KINDS = ("inspection", "overview", "self-assessment", "annual-report")
 
 
@@ -294,6 +297,27 @@ def _topic(question: str, marked: Sequence[tuple[int, int]], dropped: Sequence[t
     text = re.sub(r"\(\s*\)", "", text)
     text = re.sub(r"\s+([,.?;:!])", r"\1", re.sub(r"\s+", " ", text)).strip(" ,;:")
     return re.sub(r"^(?:[,.;:]\s*)+", "", text)
+
+
+_CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_TAG = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>|</?[A-Za-z][^<>]{0,300}>", re.I | re.S)
+
+
+def clean_question(question: str | None) -> str:
+    """The question as text to search: markup tags and terminal/control characters removed (pasted from a
+    web page or a terminal, they only add noise), whitespace collapsed. Raises QueryError with what to do
+    when nothing searchable is left or the text is too long to be a question."""
+    from rag.errors import QueryError
+    text = re.sub(r"\s+", " ", _TAG.sub(" ", _CONTROL.sub(" ", question or ""))).strip()
+    if not text:
+        raise QueryError("Ask a question: the text is empty.")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise QueryError(f"The question is {len(text):,} characters long; questions are limited to "
+                         f"{MAX_QUESTION_CHARS:,}. Ask about one thing, or quote a sentence rather than a page.")
+    if not any(c.isalnum() for c in text):
+        raise QueryError("The question has no words to search for; ask in words, e.g. "
+                         "'What did Ofsted say about adoption in Wandsworth?'.")
+    return text
 
 
 def parse_query(question: str, corpus_authorities: Sequence[str]) -> Query:
