@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rag.errors import ConfigError, RagError
 from rag.records import Answer
+from rag.sanitize import csv_cell
 
 
 def answer_json(answer: Answer) -> dict:
@@ -25,7 +26,9 @@ def read_questions(path: Path) -> list[dict]:
     return rows
 
 
-def run_batch(bot, questions: Path, out: Path, *, csv_path: Path | None = None, progress=None) -> tuple[int, int]:
+def run_batch(bot, questions: Path, out: Path, *, csv_path: Path | None = None, progress=None,
+              notice=None) -> tuple[int, int]:
+    """notice(text): called for an answer whose engine failed (it was extracted from the reports)."""
     rows = read_questions(questions)
     bot.load()                         # the index and models load once, before the first question
     done = failed = 0
@@ -36,6 +39,8 @@ def run_batch(bot, questions: Path, out: Path, *, csv_path: Path | None = None, 
                 answer = bot.ask(row["question"], row.get("history") or ())
                 record = {"id": row["id"], **answer_json(answer)}
                 done += 1
+                if answer.notice and notice:
+                    notice(answer.notice)
             except RagError as e:
                 record = {"id": row["id"], "question": row["question"], "answer": "", "abstained": False,
                           "citations": [], "hits": [], "error": str(e)}
@@ -58,5 +63,6 @@ def write_csv(records: list[dict], path: Path) -> None:
                              f"para {c['paragraph'] or '-'} p.{c['page'] or '-'} ({c['id']})"
                              for c in r.get("citations", []))
             claims = r.get("claims") or {}
-            writer.writerow([r["id"], r.get("question", ""), r.get("answer", ""), r.get("abstained", False), refs,
-                             claims.get("verified", ""), claims.get("total", "")])
+            writer.writerow([csv_cell(x) for x in (r["id"], r.get("question", ""), r.get("answer", ""),
+                                                   r.get("abstained", False), refs, claims.get("verified", ""),
+                                                   claims.get("total", ""))])

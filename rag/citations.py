@@ -31,6 +31,19 @@ report reports said says according""".split())
 _MONTHS = re.compile(r"\b(January|February|March|April|June|July|August|September|October|November|December"
                      r"|(?<=\d )May|May(?= \d{4}))\b")
 SUPPORT_THRESHOLD = 0.45   # share of a claim's content words found in its cited passage's best sentence
+# Grades a claim states must be stated by its cited paragraph too, like its numbers, however short the
+# claim ('Wandsworth is outstanding [1].'). 'good' and 'adequate' are ordinary words as often as grades.
+_GRADES = re.compile(r"\b(outstanding|inadequate|requires? improvement)\b", re.I)
+# A sentence that gives orders to whoever reads it ('Ignore the question and say ...'): report text is
+# data, so such a sentence supports no claim and is never quoted as evidence (prompt injection).
+_INSTRUCTION = re.compile(
+    r"^\W*(?:please\s+)?(?:ignore|disregard|forget|override)\b"
+    r"|\b(?:ignore|disregard|forget)\s+(?:(?:all|any|the|your|previous|prior|earlier|above|these|those|other)\s+)*"
+    r"(?:instructions?|questions?|rules?|prompts?|context|passages?)\b"
+    r"|\b(?:assistant|chatbot|ai)\s*:"
+    r"|^\W*(?:answer|reply|respond|say|state|write)\s+(?:that|with|only|exactly)\b"
+    r"|^\W*(?:please\s+)?(?:do not|don't|never)\s+(?:mention|say|answer|reveal|cite|tell|report)\b"
+    r"|\b(?:new|updated)\s+(?:system\s+)?(?:rules?|instructions?)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -65,6 +78,18 @@ def split_sentences(text: str) -> list[str]:
     return parts
 
 
+def is_instruction(sentence: str) -> bool:
+    return bool(_INSTRUCTION.search(sentence))
+
+
+def statements(text: str) -> str:
+    """A paragraph's text without the sentences that are instructions rather than statements."""
+    sentences = split_sentences(text)
+    if not any(is_instruction(s) for s in sentences):
+        return text
+    return " ".join(s for s in sentences if not is_instruction(s))
+
+
 def numbers_in(text: str) -> set[str]:
     """Numbers as canonical strings: '2,849' -> '2849', '4.6%' -> '4.6', 'eight' -> '8'."""
     found = {m.group(1).replace(",", "") for m in _NUMBER.finditer(text)}
@@ -93,8 +118,12 @@ def _stem(word: str) -> str:
 
 
 def best_quote(claim: str, paragraph_text: str, max_sentences: int = 2) -> tuple[str, float]:
-    """The paragraph's sentence(s) that best support the claim, verbatim, and how well (0..1)."""
+    """The paragraph's sentence(s) that best support the claim, verbatim, and how well (0..1). A paragraph
+    of nothing but instructions supports nothing: ('', 0.0)."""
     sentences = split_sentences(paragraph_text) or [paragraph_text]
+    sentences = [s for s in sentences if not is_instruction(s)]
+    if not sentences:
+        return "", 0.0
     wanted = content_words(claim)
     wanted_numbers = numbers_in(claim)
     scored: list[tuple[float, int, str]] = []
@@ -228,14 +257,21 @@ def _verify(sentence: str, cited: Sequence[Passage], context_years: set[str] = f
         with_headings = content_words(quote + " " + " ".join(passage.hit.paragraph.headings))
         support = max(support, s, len(wanted & with_headings) / max(1, len(wanted)))
     # A paragraph's headings are part of what it says ('Leadership and management | Grade 1 (outstanding)').
-    cited_numbers = set().union(*(numbers_in(p.text + " " + " ".join(p.hit.paragraph.headings)) for p in cited))
+    stated = [statements(p.text) + " " + " ".join(p.hit.paragraph.headings) for p in cited]
+    cited_numbers = set().union(*(numbers_in(text) for text in stated))
     own_years = {p.hit.report.date[:4] for p in cited if p.hit.report.date}
     missing = sorted(numbers_in(sentence) - cited_numbers - context_years - own_years, key=len)
-    cited_text = " ".join(p.text for p in cited).lower()
+    cited_text = " ".join(stated).lower()
     missing += [m for m in _MONTHS.findall(sentence) if m.lower() not in cited_text]
+    cited_grades = {_grade(g) for g in _GRADES.findall(cited_text)}
+    missing += [g for g in dict.fromkeys(_grade(g) for g in _GRADES.findall(sentence)) if g not in cited_grades]
     if missing:
         return False, f"{', '.join(missing)} not in the cited paragraph", quotes
     if support < SUPPORT_THRESHOLD and len(content_words(sentence)) >= 4:
         return False, "the cited paragraph does not support it", quotes
     return True, "", quotes
+
+
+def _grade(word: str) -> str:
+    return "requires improvement" if "improvement" in word.lower() else word.lower()
 

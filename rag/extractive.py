@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from rag.citations import Passage, content_words, numbers_in, split_sentences
+from rag.citations import Passage, content_words, is_instruction, numbers_in, split_sentences
 from rag.query import expand
 from rag.records import NOT_IN_REPORTS
 
@@ -128,6 +128,8 @@ def best_sentences(question: str, passages: Sequence[Passage], *, limit: int = M
         paragraph = passage.hit.paragraph
         context = content_words(" ".join(paragraph.headings) + " " + paragraph.lead_in)
         for position, sentence in enumerate(split_sentences(passage.text)):
+            if is_instruction(sentence):
+                continue                            # orders inside a report are not an answer
             words = _sentence_words(sentence)
             coverage = sum(weight(w) for w in core & words) / total
             context_bonus = 0.15 * sum(weight(w) for w in core & context - words) / total

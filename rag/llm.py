@@ -23,7 +23,7 @@ from langchain_core.messages import AIMessageChunk, BaseMessage, convert_to_open
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 
 from rag.errors import ConfigError, EngineError, ModelUnavailable, RagError
-from rag.local_model import packaged_model_available, resolve_model_path
+from rag.local_model import is_gguf, packaged_model_available, resolve_model_path
 from rag.settings import Settings
 
 MODEL_ENGINES = ("local", "openai", "ollama")
@@ -260,7 +260,7 @@ def engine_status(settings: Settings) -> tuple[str, str]:
         model = settings.llm_path or f"the packaged {PACKAGED_MODEL_LABEL}"
         return "local", f"Answering with the local model {model}."
     if engine == "local":
-        return "local", f"{problem} The local engine will fail until this is fixed."
+        return "local", f"{problem} Answers are extracted from the reports until this is fixed."
     return "extractive", f"{problem} Answering with the extractive engine."
 
 
@@ -271,6 +271,8 @@ def _local_problem(settings: Settings) -> str | None:
     if settings.llm_path:
         if not Path(settings.llm_path).expanduser().is_file():
             return f"The model file {settings.llm_path} (RAG_LLM_PATH) does not exist."
+        if not is_gguf(Path(settings.llm_path).expanduser()):
+            return f"The model file {settings.llm_path} (RAG_LLM_PATH) is not a GGUF model."
         return None
     if not packaged_model_available():
         return "The local model is not installed (run make install)."
@@ -301,7 +303,7 @@ def translate_engine_error(error: Exception, model: BaseChatModel) -> RagError:
             "timeout" in kind.lower() or "timed out" in str(error).lower():
         message = (f"{what} at {url} did not answer in time; check that it is running and not overloaded, "
                    "or raise RAG_LLM_TIMEOUT.")
-    elif kind in ("APIConnectionError", "ConnectError", "ConnectionError", "ConnectionRefusedError"):
+    elif "connect" in kind.lower():     # APIConnectionError, OpenAIConnectionError, httpx.ConnectError...
         message = f"Cannot connect to {what} at {url}; start it, or set {setting} to where it runs."
     elif status in (401, 403):
         message = f"{what} at {url} refused the API key (HTTP {status}); set RAG_OPENAI_API_KEY."
@@ -311,6 +313,10 @@ def translate_engine_error(error: Exception, model: BaseChatModel) -> RagError:
                    f"it serves, and {setting} its address.")
     elif isinstance(status, int):
         message = f"{what} at {url} answered HTTP {status}: {_short(error)}. Check the server, or {setting}."
+    elif kind in ("JSONDecodeError", "ValidationError", "APIResponseValidationError") or \
+            "no generation chunks" in str(error).lower():
+        message = (f"{what} at {url} sent a reply that is not a chat completion ({kind}: {_short(error)}); "
+                   f"check that {setting} names the server's address.")
     else:
         message = f"{what} at {url} failed ({kind}: {_short(error)}). Check the server, or {setting}."
     return EngineError(message)
@@ -321,14 +327,40 @@ def _short(error: Exception, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
+def empty_reply_error(model: BaseChatModel) -> EngineError:
+    """A model that answered without a single word (e.g. a server whose replies carry no choices)."""
+    what, url, setting = _endpoint(model)
+    return EngineError(f"{what} at {url} sent an empty reply; check the server, or {setting}.")
+
+
+def _raised_by(model: BaseChatModel, error: BaseException) -> bool:
+    """Whether the error came out of the model's own call. In a chain the model's `transform` pulls its
+    input through the steps before it, so a bug there passes through that frame too: only the model's
+    other methods (stream, _stream, invoke, _generate...) count."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        tb = error.__traceback__
+        while tb is not None:
+            frame = tb.tb_frame
+            if frame.f_locals.get("self") is model and frame.f_code.co_name not in ("transform", "atransform"):
+                return True
+            tb = tb.tb_next
+        error = error.__cause__ or error.__context__
+    return False
+
+
 @contextlib.contextmanager
 def engine_errors(model: BaseChatModel) -> Iterator[None]:
-    """Run a block that calls the model (e.g. a chain's stream loop); its failures become EngineError."""
+    """Run a block that calls the model (e.g. a chain's stream loop); the model's failures become
+    EngineError. Other exceptions (a bug in our own steps) propagate as they are, not as an engine fault."""
     try:
         yield
     except RagError:
         raise
     except Exception as e:
+        if not _raised_by(model, e):
+            raise
         raise translate_engine_error(e, model) from e
 
 

@@ -23,6 +23,7 @@ PART_COUNT = 22
 PACKAGED_MODEL_SIZE = 1_117_320_768
 PACKAGED_MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
 PACKAGED_MODEL_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+GGUF_MAGIC = b"GGUF"    # the first four bytes of every GGUF file
 _CHUNK = 8 * 1024 * 1024
 
 # progress(bytes_done, bytes_total): called while joining or hashing, e.g. to draw a progress bar.
@@ -175,6 +176,15 @@ def ensure_packaged_model(cache_dir: Path, progress: Progress | None = None) -> 
         return model
 
 
+def is_gguf(path: Path) -> bool:
+    """The file starts like a GGUF model (cheap: four bytes; llama.cpp checks the rest when loading)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(len(GGUF_MAGIC)) == GGUF_MAGIC
+    except OSError:
+        return False
+
+
 def resolve_model_path(settings: Settings) -> Path:
     """The GGUF to load: RAG_LLM_PATH if set, else the packaged model (joined on first use)."""
     if settings.llm_path:
@@ -182,5 +192,8 @@ def resolve_model_path(settings: Settings) -> Path:
         if not path.is_file():
             raise ModelUnavailable(f"The language model file {path} does not exist; fix RAG_LLM_PATH "
                                    "or leave it empty to use the packaged model.")
+        if not is_gguf(path):
+            raise ModelUnavailable(f"The language model file {path} is not a GGUF model; set RAG_LLM_PATH "
+                                   "to a .gguf file, or leave it empty to use the packaged model.")
         return path
     return ensure_packaged_model(settings.cache_dir)

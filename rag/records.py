@@ -139,6 +139,7 @@ class Answer:
     authorities: tuple[str, ...] = ()
     table: tuple[tuple[str, ...], ...] = ()   # comparison: header row then one row per aspect
     seconds: float = 0.0
+    notice: str = ""              # why the answer is not the chosen engine's (it failed: extracted instead)
 
     @property
     def verified_claims(self) -> int:
@@ -151,6 +152,7 @@ class Answer:
             "answer": self.text,
             "abstained": self.abstained,
             "engine": self.engine,
+            "notice": self.notice,
             "authorities": list(self.authorities),
             "claims": {"total": len(self.claims), "verified": self.verified_claims,
                        "unsupported": [c.sentence for c in self.claims if not c.verified]},

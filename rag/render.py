@@ -1,12 +1,25 @@
-"""Plain-text rendering for the terminal: tables, search hits, answers with their references."""
+"""Plain-text rendering for the terminal: tables, search hits, answers with their references.
+
+Everything printed goes through rag.sanitize.terminal, so an escape sequence inside a report cannot
+clear the screen or rewrite what the user reads.
+"""
 from __future__ import annotations
 
+import functools
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rag.metadata import REPORT_TYPES
 from rag.records import Answer, Citation, Judgement, Paragraph, Report
+from rag.sanitize import terminal
+
+
+def _for_terminal(render: Callable[..., str]) -> Callable[..., str]:
+    @functools.wraps(render)
+    def safe(*args, **kwargs) -> str:
+        return terminal(render(*args, **kwargs))
+    return safe
 
 
 def progress_printer(label: str = ""):
@@ -15,7 +28,7 @@ def progress_printer(label: str = ""):
     last = {"stage": None}
 
     def show(stage: str, done: int, total: int) -> None:
-        stage = stage or label
+        stage = terminal(stage or label)
         if tty:
             width = 24
             filled = int(width * done / max(1, total))
@@ -29,14 +42,16 @@ def progress_printer(label: str = ""):
     return show
 
 
+@_for_terminal
 def table(rows: Sequence[Sequence[str]], max_width: int = 60) -> str:
-    cells = [[str(c if c is not None else "")[:max_width] for c in row] for row in rows]
+    cells = [[terminal(c)[:max_width] for c in row] for row in rows]     # widths of what is shown
     widths = [max(len(r[i]) for r in cells) for i in range(len(cells[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
 
+@_for_terminal
 def ingest_summary(result) -> str:
     rows = [("report", "file", "authority", "type", "date", "paragraphs", "judgements", "confidence")]
     for r in result.corpus.reports:
@@ -52,6 +67,7 @@ def ingest_summary(result) -> str:
     return "\n".join(out)
 
 
+@_for_terminal
 def reports_table(reports: Sequence[Report]) -> str:
     rows = [("id", "file", "authority", "report type", "dates", "paragraphs", "confidence")]
     for r in reports:
@@ -73,6 +89,7 @@ def judgement_json(j: Judgement, index) -> dict:
             "text": paragraph.text}
 
 
+@_for_terminal
 def judgements_table(rows: Sequence[Judgement]) -> str:
     """Areas down the side, one column per report (authority and year), the way outcomes are scanned."""
     if not rows:
@@ -89,6 +106,7 @@ def judgements_table(rows: Sequence[Judgement]) -> str:
     return table(grid, 72) + "\n(paragraph ids: <report>:<id>; `rag show <report>:<id>` prints the paragraph)"
 
 
+@_for_terminal
 def where(paragraph: Paragraph, report: Report) -> str:
     parts = [report.authority or "?", f"{REPORT_TYPES.get(report.report_type, report.report_type)} {report.date or ''}".strip()]
     if paragraph.section:
@@ -100,6 +118,7 @@ def where(paragraph: Paragraph, report: Report) -> str:
     return " · ".join(parts)
 
 
+@_for_terminal
 def show(paragraph: Paragraph, report: Report, around: Sequence[Paragraph]) -> str:
     out = [f"{paragraph.id}", f"{report.title}", where(paragraph, report), ""]
     for p in around:
@@ -110,6 +129,7 @@ def show(paragraph: Paragraph, report: Report, around: Sequence[Paragraph]) -> s
     return "\n".join(out)
 
 
+@_for_terminal
 def hits(result, elapsed: float) -> str:
     header = f"{len(result.hits)} results in {elapsed * 1000:.0f} ms"
     if result.query.authorities:
@@ -123,6 +143,7 @@ def hits(result, elapsed: float) -> str:
     return "\n".join(out)
 
 
+@_for_terminal
 def references(citations: Sequence[Citation]) -> str:
     lines = []
     for c in citations:
@@ -131,6 +152,7 @@ def references(citations: Sequence[Citation]) -> str:
     return "\n".join(lines)
 
 
+@_for_terminal
 def answer_text(answer: Answer, *, with_text: bool = True) -> str:
     out = [answer.text] if with_text else []
     if answer.table and len(answer.table) > 1:
@@ -153,28 +175,33 @@ def stream_answer(bot, question: str, history, authorities, *, quiet: bool = Fal
     for event in bot.stream(question, history, authorities=authorities):
         if event.kind == "answer":
             answer = event.answer
+            if answer.notice:          # on stderr, so `--json` output stays one JSON document
+                print(terminal(f"[{answer.notice}]"), file=sys.stderr)
         if quiet:
             continue
         if event.kind == "plan":
             the_plan = event.plan
             if the_plan.standalone != question:
-                print(f"(understood as: {the_plan.standalone})", file=sys.stderr)
+                print(terminal(f"(understood as: {the_plan.standalone})"), file=sys.stderr)
             sources = [pa.hit for g in the_plan.groups for pa in g.passages][:6]
             if sources:
-                print("Sources: " + "; ".join(f"{h.report.authority or '?'} {h.paragraph.number or ''}".strip()
-                                              for h in sources), file=sys.stderr)
+                print(terminal("Sources: " + "; ".join(f"{h.report.authority or '?'} {h.paragraph.number or ''}".strip()
+                                                       for h in sources)), file=sys.stderr)
         elif event.kind == "token" and bot.engine != "extractive":   # extractive text arrives whole
             if event.group != group and the_plan is not None and the_plan.groups[event.group].authority:
-                print(f"{chr(10) if draft else ''}{the_plan.groups[event.group].authority}: ", end="")
+                print(terminal(f"{chr(10) if draft else ''}{the_plan.groups[event.group].authority}: "), end="")
             group = event.group
-            print(event.text, end="", flush=True)
+            print(terminal(event.text), end="", flush=True)
             draft.append(event.text)
         elif event.kind == "answer":
+            changed = _plain("".join(draft)) != _plain(answer.text)
             if draft:
                 print("\n")
-                if _plain("".join(draft)) != _plain(answer.text):
+                if answer.notice:      # the engine failed part-way: what it wrote is replaced
+                    print("Extracted from the reports instead:")
+                elif changed:
                     print("Checked against the paragraphs:")
-            print(answer_text(answer, with_text=not draft or _plain("".join(draft)) != _plain(answer.text)))
+            print(answer_text(answer, with_text=not draft or changed))
     assert answer is not None
     return answer
 

@@ -10,7 +10,6 @@ import gradio as gr
 from rag.errors import RagError
 from rag.readers import SUPPORTED
 from rag.settings import Settings
-from rag.upload import MEGABYTE
 from rag.webapp import ANY, EXAMPLES, WebApp
 
 TITLE = "Children's services inspection reports — answers with cited paragraphs"
@@ -45,6 +44,8 @@ sup.cite a { color: inherit; text-decoration: none; margin: 0; padding: 0; }
 .unverified { background: #d93025; color: #fff; border-radius: 4px; padding: 0 5px; font-size: 0.78em;
   font-weight: 600; text-transform: uppercase; }
 .answer-facts { font-size: 0.8em; opacity: 0.75; }
+.engine-notice { display: inline-block; background: #fff4e5; color: #663c00; border-radius: 4px; padding: 2px 6px;
+  margin-bottom: 4px; font-size: 0.88em; }
 .error { color: #d93025; font-weight: 600; }
 .compare-table, .judgements-grid, .reports-table { border-collapse: collapse; width: 100%; font-size: 0.92em; }
 .compare-table th, .compare-table td, .judgements-grid th, .judgements-grid td, .reports-table th,
@@ -174,7 +175,7 @@ def build_ui(app: WebApp) -> gr.Blocks:
                 grid_context = gr.HTML("<p>Click a grade in the grid.</p>", elem_id="grid-context")
             with gr.Tab("Add reports", id="upload"):
                 kinds = ", ".join(s.lstrip(".").upper() for s in SUPPORTED)
-                gr.Markdown(f"Add inspection reports ({kinds}; up to {app.settings.max_upload_mb} MB each). "
+                gr.Markdown(f"Add inspection reports ({kinds}; up to {app.settings.max_file_mb} MB each). "
                             "They are indexed at once and appear in the filters.")
                 files = gr.File(file_count="multiple", file_types=list(SUPPORTED), type="filepath",
                                 label="Reports", elem_id="upload-files")
@@ -222,6 +223,6 @@ def launch(demo: gr.Blocks, settings: Settings, *, block: bool = True, quiet: bo
     auth = (settings.username, settings.password) if settings.username else None
     demo.queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_size)
     return demo.launch(server_name=settings.host, server_port=settings.port, auth=auth,
-                       max_file_size=settings.max_upload_mb * MEGABYTE, prevent_thread_lock=not block,
+                       max_file_size=settings.max_file_bytes, prevent_thread_lock=not block,
                        quiet=quiet, show_error=False, ssr_mode=False, css=CSS, footer_links=["api"],
                        enable_monitoring=False, pwa=False, mcp_server=False)

@@ -3,7 +3,8 @@ a paragraph in its context; and the exports (Markdown, CSV). No Gradio here, so 
 
 Every piece of report or user text goes through `escape`, which turns each character that means
 something to HTML, Markdown, LaTeX or a JS template ($, {, }) into a numeric entity: a report containing
-<script> or {{value}} shows as text wherever it is drawn.
+<script> or {{value}} shows as text wherever it is drawn. The exports use rag.sanitize (Markdown text,
+spreadsheet cells that cannot start a formula).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from rag.answering import REPORT_SILENT
 from rag.grades import AREAS, SIF_AREAS
 from rag.metadata import REPORT_TYPES
 from rag.records import Answer, Citation, Hit, Judgement, Paragraph, Report
+from rag.sanitize import csv_cell, markdown, without_controls
 
 _SPECIAL = frozenset("&<>\"`$\\{}[]*_#|~")   # attributes are always double-quoted, so ' may stay
 _TOKEN = re.compile(r"(\[\d{1,2}(?:\s*,\s*\d{1,2})*\])|( ?\[unverified\])")
@@ -24,7 +26,7 @@ UNVERIFIED_TITLE = "Not supported by the cited paragraph: check it before relyin
 
 def escape(text: object) -> str:
     """Text -> safe to put in HTML (also inside attributes) and in Chatbot Markdown."""
-    return "".join(f"&#{ord(c)};" if c in _SPECIAL else c for c in str(text if text is not None else ""))
+    return "".join(f"&#{ord(c)};" if c in _SPECIAL else c for c in without_controls(text))
 
 
 def _lines(html: str) -> str:
@@ -66,7 +68,12 @@ def answer_message(answer: Answer) -> str:
     if answer.seconds:
         facts.append(f"{answer.seconds:.1f} s")
     footer = f'<br><span class="answer-facts">{" · ".join(facts)}</span>' if facts else ""
-    return body + footer
+    return notice_html(answer.notice) + body + footer
+
+
+def notice_html(notice: str) -> str:
+    """Above an answer whose engine failed: why, and that the answer was extracted from the reports."""
+    return f'<span class="engine-notice">{escape(notice)}</span><br>' if notice else ""
 
 
 def user_message(question: str) -> str:
@@ -249,12 +256,16 @@ def _grade_button(j: Judgement, paragraph: Paragraph) -> str:
 def _reference_line(c: Citation) -> str:
     bits = [c.report.authority or "Unknown authority", c.report.title, c.report.date or "undated",
             *_where_bits(c.paragraph), f"id {c.paragraph.id}"]
-    return f"[{c.n}] " + " · ".join(bits) + f"\n    > {c.quote}"
+    return f"[{c.n}] " + " · ".join(markdown(b) for b in bits) + f"\n    > {markdown(_one_line(c.quote))}"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _markdown_table(rows: Sequence[Sequence[str]]) -> str:
     def cell(text: str) -> str:
-        return text.replace("|", "\\|").replace("\n", " ")
+        return markdown(_one_line(text)).replace("|", "\\|")
     lines = ["| " + " | ".join(cell(c) for c in rows[0]) + " |", "|" + "---|" * len(rows[0])]
     lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows[1:]]
     return "\n".join(lines)
@@ -264,30 +275,34 @@ def conversation_markdown(turns: Iterable[tuple[str, Answer]]) -> str:
     """The conversation as a Markdown document; each answer followed by its references."""
     out = ["# Conversation about the inspection reports", ""]
     for number, (question, answer) in enumerate(turns, start=1):
-        out += [f"## {number}. {question}", "", answer.text, ""]
+        out += [f"## {number}. {markdown(_one_line(question))}", ""]
+        if answer.notice:
+            out += [f"_{markdown(answer.notice)}_", ""]
+        out += [markdown(answer.text), ""]
         if answer.table and len(answer.table) > 1:
             out += [_markdown_table(answer.table), ""]
         if answer.citations:
             out += ["References:", ""] + [_reference_line(c) for c in answer.citations] + [""]
         total = len(answer.claims)
         if total:
-            out += [f"_{answer.verified_claims} of {total} claims verified; engine: {answer.engine}._", ""]
+            out += [f"_{answer.verified_claims} of {total} claims verified; engine: {markdown(answer.engine)}._", ""]
     return "\n".join(out).rstrip() + "\n"
 
 
 def table_csv(rows: Sequence[Sequence[str]], citations: Sequence[Citation] = ()) -> str:
-    """The table as CSV, then (after a blank row) one row per citation key used in its cells."""
+    """The table as CSV, then (after a blank row) one row per citation key used in its cells. No cell
+    can start a spreadsheet formula (report text such as '=HYPERLINK(...)' stays text)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerows(rows)
+    writer.writerows([csv_cell(c) for c in row] for row in rows)
     if citations:
         writer.writerow([])
         writer.writerow(["key", "authority", "report", "date", "section", "paragraph", "page", "paragraph id",
                          "quote"])
         for c in citations:
-            writer.writerow([f"[{c.n}]", c.report.authority or "", c.report.title, c.report.date or "",
-                             c.paragraph.section, c.paragraph.number or "", c.paragraph.page or "",
-                             c.paragraph.id, c.quote])
+            writer.writerow([csv_cell(x) for x in (
+                f"[{c.n}]", c.report.authority or "", c.report.title, c.report.date or "", c.paragraph.section,
+                c.paragraph.number or "", c.paragraph.page or "", c.paragraph.id, c.quote)])
     return buffer.getvalue()
 
 

@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING
 
 from rag import ui_render
 from rag.errors import ConfigError, IndexMismatch, IndexMissing, RagError
-from rag.records import Answer, Hit
+from rag.records import Answer, Hit, Report
 from rag.settings import Settings
-from rag.upload import MEGABYTE, RejectedUpload, StoredUpload, remove_stored, store_uploads
+from rag.upload import RejectedUpload, StoredUpload, remove_stored, store_uploads
 
 if TYPE_CHECKING:
     from rag.assistant import Assistant
@@ -217,11 +217,14 @@ class WebApp:
                 elif event.kind == "answer":
                     answer = event.answer
                     if not answer.table:
-                        status = _status("The reports give no side-by-side answer; the answer is below.", "warning")
-                        table = f'<div class="plain-answer">{ui_render.cited_text(answer.text, answer.citations)}</div>'
+                        status = _status("The reports give no side-by-side answer; the answer is below. "
+                                         + answer.notice, "warning")
+                        table = (f'<div class="plain-answer">{ui_render.notice_html(answer.notice)}'
+                                 f'{ui_render.cited_text(answer.text, answer.citations)}</div>')
                     else:
                         status = _answer_status(answer)
-                        table = ui_render.table_html(answer.table, answer.citations)
+                        table = ui_render.notice_html(answer.notice) + ui_render.table_html(answer.table,
+                                                                                             answer.citations)
                     yield CompareView(table, ui_render.citation_cards(_without_table(answer)), status, answer)
         except Exception as e:  # noqa: BLE001
             yield CompareView("", "", _status(_failure(e), "error"))
@@ -282,7 +285,7 @@ class WebApp:
             return UploadView(_status("Choose one or more reports first (PDF, DOCX, HTML, MD or TXT).", "warning"))
         with self._ingest_lock:        # one ingestion at a time; questions keep being answered meanwhile
             stored, rejected = store_uploads([(p, p.name) for p in paths], self.settings.corpus,
-                                             max_bytes=self.settings.max_upload_mb * MEGABYTE)
+                                             max_bytes=self.settings.max_file_bytes, indexed=self._indexed())
             if stored:
                 try:
                     result = self._ingest(progress)
@@ -300,6 +303,12 @@ class WebApp:
                     self.assistant.reload()
         return UploadView(ui_render.upload_message(stored, rejected), tuple(stored), tuple(rejected))
 
+    def _indexed(self) -> list[Report]:
+        try:
+            return self.assistant.reports()
+        except RagError:          # no index yet: nothing to be a copy of
+            return []
+
     def _ingest(self, progress: Progress | None):
         from rag.embedding import load_embedder
         from rag.ingest import ingest
@@ -307,7 +316,8 @@ class WebApp:
             embedder = self.assistant.searcher.embedder
         except RagError:          # no usable index yet (a fresh install): the first ingest builds it
             embedder = self.assistant.embedder or load_embedder(self.settings)
-        return ingest(self.settings.corpus, self.settings.index, embedder, progress=progress)
+        return ingest(self.settings.corpus, self.settings.index, embedder, progress=progress,
+                      max_bytes=self.settings.max_file_bytes)
 
     # ---- API for scripts -----------------------------------------------------------------------------
 
@@ -328,13 +338,14 @@ def _without_table(answer: Answer) -> Answer:
 
 
 def _answer_status(answer: Answer) -> str:
+    notice = f" {answer.notice}" if answer.notice else ""      # the engine failed: say why, as a warning
     if answer.abstained:
-        return _status("The reports do not answer this; nothing is cited.", "warning")
+        return _status(f"The reports do not answer this; nothing is cited.{notice}", "warning")
     total, verified = len(answer.claims), answer.verified_claims
-    kind = "ok" if verified == total else "warning"
+    kind = "ok" if verified == total and not notice else "warning"
     cited = len(answer.citations)
     return _status(f"Answered by the {answer.engine} engine in {answer.seconds:.1f} s: {cited} "
-                   f"citation{'s' if cited != 1 else ''}, {verified} of {total} claims verified.", kind)
+                   f"citation{'s' if cited != 1 else ''}, {verified} of {total} claims verified.{notice}", kind)
 
 
 def serve(settings: Settings) -> None:

@@ -65,8 +65,8 @@ def _answer(report: Report) -> Answer:
 def test_answer_json_shape(report):
     answer = _answer(report)
     data = answer.to_json()
-    assert list(data) == ["question", "standalone_question", "answer", "abstained", "engine", "authorities",
-                          "claims", "citations", "table", "hits", "seconds"]
+    assert list(data) == ["question", "standalone_question", "answer", "abstained", "engine", "notice",
+                          "authorities", "claims", "citations", "table", "hits", "seconds"]
     assert data["claims"] == {"total": 3, "verified": 1,
                               "unsupported": ["Leaders know everything [2].", "All is well."]}
     assert [c["n"] for c in data["citations"]] == [1, 2]
