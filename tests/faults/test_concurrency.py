@@ -149,3 +149,17 @@ def test_a_new_version_that_cannot_load_leaves_the_old_one_answering(tmp_path, c
     assert _key(bot.ask("How are children in need supported in Hillingdon?")) == before
     assert bot.searcher.index.version == version
     assert "could not be loaded" in caplog.text
+
+
+def test_ingests_started_together_wait_for_each_other_and_leave_one_whole_index(tmp_path):
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    for seed in ("hillingdon-2017", "hammersmith-and-fulham-2011", "wandsworth-2015"):
+        shutil.copy(CORPUS / SEEDS[seed], corpus / SEEDS[seed])
+    with ThreadPoolExecutor(3) as pool:       # three `rag ingest`s at once: the writer lock serialises them
+        results = list(pool.map(lambda _: ingest(corpus, index, HashingEmbedder(64)), range(3)))
+    assert all(r.stats.paragraphs == results[0].stats.paragraphs for r in results)
+    assert sorted(p.name for p in index.iterdir() if p.name.startswith(".staging")) == []
+    bot = Assistant(Settings(corpus=corpus, index=index, embedding_model="hashing-64", llm="extractive"))
+    assert len(bot.reports()) == 3
+    assert not bot.ask("What did Ofsted say about adoption in Wandsworth?").abstained
