@@ -41,6 +41,36 @@ def expected_kinds(question: str) -> set[str]:
     return kinds
 
 
+_PHRASE_END = frozenset("""are were is was be been being have has had did do does in on at by with for of who which
+that than this these those across per during under over from into""".split())
+
+
+def counted_words(question: str) -> frozenset[str]:
+    """What a 'how many' question counts, as stemmed words of the (up to three-word) phrase after 'how
+    many': 'How many looked after children ...' -> {look, children}; empty for other questions."""
+    match = re.search(r"\bhow many\s+((?:[\w'’-]+\s*){1,3})", question.lower())
+    if not match:
+        return frozenset()
+    phrase: list[str] = []
+    for word in match.group(1).split():
+        if word in _PHRASE_END:
+            break
+        phrase.append(word)
+    return frozenset(content_words(" ".join(phrase)))
+
+
+_NUMBER_WORDS = ("one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+                 "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred").split()
+_COUNT = re.compile(r"(?<![\w.,])(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?%?|" + "|".join(_NUMBER_WORDS) + r")\b"
+                    r"((?:\s+[\w'’()-]+){1,4})", re.I)
+
+
+def counts(sentence: str, counted: frozenset[str]) -> bool:
+    """Whether the sentence gives a number of what is counted ('220 children are ...', 'seven looked
+    after children'): one of the counted words within the four words after a number."""
+    return bool(counted) and any(counted & content_words(m.group(1)) for m in _COUNT.finditer(sentence))
+
+
 _ROLE_WORDS = frozenset("""chief executive director deputy assistant head heads manager managers officer officers
 lead member members principal social worker workers service services team teams council councils board boards
 local authority authorities children children's young people ofsted inspector inspectors chair chairs
@@ -121,6 +151,7 @@ def best_sentences(question: str, passages: Sequence[Passage], *, limit: int = M
     weight = (lambda w: weights.get(w, _DEFAULT_WEIGHT)) if weights else (lambda w: 1.0)
     total = sum(weight(w) for w in core) or 1.0
     kinds = expected_kinds(question)
+    counted = counted_words(question)
     two_part = len(re.findall(r"\b(?:what|how|why|which|who|when|where)\b", question.lower())) > 1
     scored: list[tuple[float, int, int, str, set[str]]] = []
     known = frozenset(_plain(w) for p in passages for w in (p.hit.report.authority or "").split())
@@ -138,7 +169,9 @@ def best_sentences(question: str, passages: Sequence[Passage], *, limit: int = M
             matched = {k for k in kinds if has_kind(sentence, k, question, known)}
             if kinds and not matched and not two_part:
                 continue                            # 'how many' answered by a sentence without a number
-            score = coverage + context_bonus + 0.08 / (1 + rank) + 0.1 * len(matched)
+            # 'How many children ...': a sentence that gives a number of children beats one with any number.
+            count_bonus = 0.15 if counts(sentence, counted) else 0.0
+            score = coverage + context_bonus + 0.08 / (1 + rank) + 0.1 * len(matched) + count_bonus
             scored.append((score, rank, position, sentence, matched))
     scored.sort(key=lambda s: (-s[0], s[1], s[2]))
     if kinds and not any(s[4] for s in scored):

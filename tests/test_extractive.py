@@ -1,5 +1,5 @@
 from rag.citations import number_passages
-from rag.extractive import compose, expected_kinds, has_kind, idf_weights
+from rag.extractive import compose, counted_words, counts, expected_kinds, has_kind, idf_weights
 from rag.records import NOT_IN_REPORTS
 from tests.helpers import hits_of, make_report
 
@@ -48,3 +48,26 @@ def test_it_abstains_when_no_sentence_holds_what_is_asked():
 def test_answers_stay_short():
     answer = compose("care leavers children council social workers", PASSAGES, max_words=20, weights=WEIGHTS)
     assert len(answer.split()) <= 30
+
+
+def test_what_a_how_many_question_counts():
+    assert counted_words("How many children were looked after in Wandsworth?") == {"children"}
+    assert counted_words("How many care leavers does the council support?") == {"care", "leaver"}
+    assert "children" in counted_words("How many looked after children live out of the borough?")
+    assert counted_words("What did inspectors say about care leavers?") == set()
+    children = frozenset({"children"})
+    assert counts("At 31 October 2015, 220 children are being looked after.", children)
+    assert counts("Twelve children looked after have an advocate.", children)
+    assert not counts("The two virtual school head teachers support children looked after.", children)
+    assert not counts("Attainment at Key Stage 2 exceeds that of other children.", children)
+
+
+def test_a_number_of_the_thing_counted_beats_any_number():
+    report = make_report(texts=[
+        "The two virtual school head teachers ensure that children looked after are supported in school.",
+        "On 3 March 2015, 102 children were looked after by the council.",
+    ])
+    passages = number_passages(hits_of(report))
+    weights = idf_weights([p.text for p in report.paragraphs])
+    answer = compose("How many children are looked after?", passages, weights=weights)
+    assert answer.startswith("On 3 March 2015, 102 children were looked after by the council [2].")
