@@ -143,6 +143,7 @@ class Assistant:
             index = Index.load(self.settings.index, embedder_name=old.embedder.name,
                                dimension=old.embedder.dimension, pipeline_version=PIPELINE_VERSION)
             self._searcher = Searcher(index, old.embedder, reranker=old.reranker, rerank_depth=old.rerank_depth)
+            log.info("Answering from index version %s (%d reports)", index.version, len(index.reports))
 
     def _runnable(self, engine: str):
         """(runnable, error guard, chat model) for an engine, built once; the guard turns the model's
@@ -167,7 +168,8 @@ class Assistant:
             return self._runnables[engine]
 
     def _engine_failed(self, engine: str, error: Exception) -> None:
-        log.warning("The %s engine failed; answering with the extractive engine: %s", engine, error)
+        # INFO: the answer's notice tells the user; `rag serve` logs it for whoever runs the server.
+        log.info("The %s engine failed; answering with the extractive engine: %s", engine, error)
         if isinstance(error, ModelUnavailable):
             with self._lock:
                 self._unavailable[engine] = error

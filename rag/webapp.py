@@ -353,6 +353,10 @@ def serve(settings: Settings) -> None:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")     # no calls home from an offline tool
     from rag.render import progress_printer
     from rag.ui import build_ui, launch
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.getLogger("rag").addHandler(handler)           # engine fallbacks, index swaps: the operator sees them
+    logging.getLogger("rag").setLevel(logging.INFO)
     app = WebApp(settings)
     app.warm(progress=progress_printer("indexing the corpus"))
     launch(build_ui(app), settings)
