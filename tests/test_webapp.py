@@ -272,3 +272,19 @@ def test_a_missing_index_and_no_corpus_is_a_clear_error(default_settings, tmp_pa
     settings = default_settings.replace(corpus=tmp_path / "none", index=tmp_path / "index")
     with pytest.raises(IndexMissing, match="rag ingest"):
         WebApp(settings, Assistant(settings, engine="extractive"), export_dir=tmp_path).warm()
+
+
+def test_a_busy_port_is_a_message_before_any_model_loads(tmp_path, monkeypatch):
+    import socket
+
+    from rag import webapp
+    from rag.errors import ConfigError
+    from rag.settings import Settings
+    monkeypatch.setattr(webapp.WebApp, "warm", lambda *a, **k: pytest.fail("warmed up for a port it cannot use"))
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        settings = Settings(corpus=tmp_path, index=tmp_path / "index", llm="extractive", port=port)
+        with pytest.raises(ConfigError, match=rf"Cannot serve on 127.0.0.1:{port} .*set RAG_PORT"):
+            webapp.serve(settings)
