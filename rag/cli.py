@@ -35,6 +35,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as e:     # a file or folder the user named cannot be used: say which, not a traceback
+        where = f": {e.filename}" if e.filename else ""
+        print(f"rag: {e.strerror or e}{where}; check the path and its permissions.", file=sys.stderr)
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:

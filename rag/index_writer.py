@@ -137,8 +137,12 @@ def write_index(index_dir: Path, reports: Sequence[Report], embedder: Embedder, 
     pairs = [(r, p) for r in reports for p in r.paragraphs]
     if not pairs:
         raise ConfigError("Nothing to index: none of the reports has a paragraph. Check RAG_CORPUS.")
+    if index_dir.exists() and not index_dir.is_dir():
+        raise ConfigError(f"The index path {index_dir} is a file, not a folder: set RAG_INDEX (or --index) "
+                          f"to a folder.")
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
+        (index_dir / ".lock").touch()       # a read-only folder fails here, with the message below
     except OSError as error:
         raise versions.cannot_write(index_dir, error) from error
     with versions.writer_lock(index_dir):

@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from rag.errors import IndexMismatch, IndexMissing, IndexWriteError
+from rag.errors import ConfigError, IndexMismatch, IndexMissing, IndexWriteError
 from rag.lexical import TOKENIZER
 
 FORMAT_VERSION = 2            # 2: the manifest carries checksums (a version-1 index is rebuilt by `rag ingest`)
@@ -214,6 +214,12 @@ def live_version(index_dir: Path) -> str | None:
         name = (Path(index_dir) / POINTER).read_text(encoding="utf-8", errors="replace").strip()
     except FileNotFoundError:
         return None
+    except NotADirectoryError:
+        raise ConfigError(f"The index path {index_dir} is a file, not a folder: set RAG_INDEX (or --index) "
+                          f"to a folder.") from None
+    except OSError as error:
+        raise ConfigError(f"The index in {index_dir} cannot be read ({error.strerror or error}); check its "
+                          f"permissions.") from None
     return name or None
 
 
@@ -252,7 +258,7 @@ def cannot_write(index_dir: Path, error: OSError, new_version: str | None = None
     """The error for a write that failed (disk full, permissions), saying which index is in use now."""
     try:
         live = live_version(index_dir)
-    except OSError:
+    except ConfigError:
         live = None
     reason = error.strerror or str(error)
     if error.filename:

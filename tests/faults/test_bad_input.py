@@ -203,3 +203,29 @@ def test_an_upload_name_with_spaces_unicode_and_dotdot_stays_inside_the_corpus(t
     assert rejected == []
     assert item.path == corpus / stored_as and item.path.resolve().parent == corpus.resolve()
     assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == sorted(["upload.bin", stored_as])
+
+
+def test_paths_that_cannot_be_used_are_one_line_messages(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("RAG_EMBEDDING_MODEL", "hashing-64")
+    monkeypatch.setenv("RAG_LLM", "extractive")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(CORPUS / SEEDS["hillingdon-2017"], corpus / "report.txt")
+    a_file = tmp_path / "not-a-folder"
+    a_file.write_text("x", encoding="utf-8")
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text('{"id": "1", "question": "adoption"}\n', encoding="utf-8")
+    assert cli.main(["ingest", "--corpus", str(corpus), "--index", str(tmp_path / "index")]) == 0
+    capsys.readouterr()
+    runs = {
+        ("ingest", "--corpus", str(corpus), "--index", str(a_file)): (2, "is a file, not a folder"),
+        ("ask", "adoption", "--index", str(a_file)): (2, "is a file, not a folder"),
+        ("ingest", "--corpus", str(tmp_path / "missing")): (1, "No corpus folder"),
+        ("batch", str(tmp_path), "--out", str(tmp_path / "out.jsonl")): (2, "cannot be read"),
+        ("batch", str(questions), "--out", str(tmp_path / "no" / "such" / "out.jsonl"), "--index",
+         str(tmp_path / "index")): (1, "No such file or directory"),
+    }
+    for args, (code, message) in runs.items():
+        assert cli.main(list(args)) == code, args
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err, (args, err)
