@@ -10,6 +10,7 @@ from typing import Any, get_type_hints
 from rag.errors import ConfigError
 
 ENGINES = ("auto", "local", "extractive", "openai", "ollama")
+RENAMED = {"RAG_MAX_UPLOAD_MB": "RAG_MAX_FILE_MB"}
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,9 @@ class Settings:
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
         """Defaults, then RAG_* variables, then explicit overrides (e.g. CLI flags; None = not given)."""
         env = os.environ if env is None else env
+        for old, new in RENAMED.items():     # a renamed variable must not be ignored without a word
+            if env.get(old):
+                raise ConfigError(f"{old} is now {new} (it also bounds `rag ingest`): rename it.")
         hints = get_type_hints(cls)
         values: dict[str, Any] = {}
         for f in fields(cls):

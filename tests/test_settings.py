@@ -102,3 +102,9 @@ def test_replace_changes_given_fields_only_and_checks_them():
         s.replace(llm="nope")
     with pytest.raises(AttributeError):
         s.top_k = 3   # type: ignore[misc]
+
+
+def test_a_renamed_variable_is_an_error_not_ignored():
+    with pytest.raises(ConfigError, match="RAG_MAX_UPLOAD_MB is now RAG_MAX_FILE_MB"):
+        Settings.from_env({"RAG_MAX_UPLOAD_MB": "10"})
+    assert Settings.from_env({"RAG_MAX_FILE_MB": "10"}).max_file_bytes == 10 * 1024 * 1024
