@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from rag.authorities import Mention, canonical_authority, find_mentions, royal_authorities
+from rag.sanitize import without_escapes
 
 # Re-exported for older imports (`from rag.query import find_authorities_in_text`); standalone_question,
 # now in rag.followup, is re-exported lazily by __getattr__ at the end.
@@ -299,7 +300,6 @@ def _topic(question: str, marked: Sequence[tuple[int, int]], dropped: Sequence[t
     return re.sub(r"^(?:[,.;:]\s*)+", "", text)
 
 
-_CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _TAG = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>|</?[A-Za-z][^<>]{0,300}>", re.I | re.S)
 
 
@@ -308,7 +308,7 @@ def clean_question(question: str | None) -> str:
     web page or a terminal, they only add noise), whitespace collapsed. Raises QueryError with what to do
     when nothing searchable is left or the text is too long to be a question."""
     from rag.errors import QueryError
-    text = re.sub(r"\s+", " ", _TAG.sub(" ", _CONTROL.sub(" ", question or ""))).strip()
+    text = re.sub(r"\s+", " ", _TAG.sub(" ", without_escapes(question or "", " "))).strip()
     if not text:
         raise QueryError("Ask a question: the text is empty.")
     if len(text) > MAX_QUESTION_CHARS:

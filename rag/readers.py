@@ -14,13 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.errors import EmptyReport, ReportTooLarge, UnreadableReport, UnsupportedFormat
+from rag.sanitize import without_escapes
 
 SUPPORTED = (".txt", ".md", ".pdf", ".docx", ".html", ".htm")
 MEGABYTE = 1024 * 1024
-# Terminal escape sequences and control characters are never report text (form feed and tab are kept:
-# they mark page breaks and table cells).
-_CONTROL = re.compile(r"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])"
-                      r"|[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
 
 
 @dataclass(frozen=True)
@@ -51,7 +49,7 @@ def read_source(path: Path, max_bytes: int | None = None) -> list[SourceLine]:
         raise EmptyReport(f"{path.name}: the file is {what}; download or export the report again.")
     reader = {".txt": _read_text, ".md": _read_text, ".pdf": _read_pdf, ".docx": _read_docx,
               ".html": _read_html, ".htm": _read_html}[suffix]
-    lines = [SourceLine(_CONTROL.sub("", line.text), line.page, line.continues) for line in reader(path, data)]
+    lines = [SourceLine(without_escapes(line.text), line.page, line.continues) for line in reader(path, data)]
     if not any(line.text.strip() for line in lines):
         raise EmptyReport(f"{path.name}: no text could be extracted"
                           + ("; it looks scanned (no text layer): run OCR on it first, e.g. ocrmypdf."
