@@ -46,7 +46,8 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
 
 
 def parse_report(path: Path, catalog_entry: dict[str, str] | None = None, report_id: str | None = None,
-                 max_bytes: int | None = None) -> Report:
+                 max_bytes: int | None = None, sha256: str | None = None) -> Report:
+    """sha256: the file's digest when the caller has it already (parse_corpus hashes every file first)."""
     source = read_source(path, max_bytes)   # checks the size before reading
     chunks = chunk(classify_lines(source), contents_entries(source))
     if not chunks:
@@ -57,7 +58,7 @@ def parse_report(path: Path, catalog_entry: dict[str, str] | None = None, report
     paragraphs = _paragraphs(rid, chunks)
     found, notes = judgements.extract(rid, meta.authority, meta.date, meta.report_type, paragraphs)
     return Report(
-        id=rid, file=path.name, sha256=_sha256(path), title=meta.title,
+        id=rid, file=path.name, sha256=sha256 or _sha256(path), title=meta.title,
         authority=meta.authority, report_type=meta.report_type, date=meta.date, year=meta.year,
         inspection_start=meta.inspection_start, inspection_end=meta.inspection_end, published=meta.published,
         confidence=meta.confidence, notes=meta.notes + tuple(notes), paragraphs=tuple(paragraphs),
@@ -121,7 +122,7 @@ def parse_corpus(corpus_dir: Path, progress: Progress | None = None,
                     and digest == old.sha256:
                 report = old
             else:
-                report = parse_report(path, catalog.get(path.name), max_bytes=max_bytes)
+                report = parse_report(path, catalog.get(path.name), max_bytes=max_bytes, sha256=digest)
             original = copy_of(report, reports)
             if original is not None:
                 raise DuplicateReport(f"{path.name}: the same report as {original.file} (its paragraphs match), "
