@@ -80,11 +80,11 @@ class Assistant:
         with self._lock:
             if self._searcher is None:
                 self._searcher = self._load_searcher()
-            elif self._newer_version() is not None:
+            elif (newer := self._newer_version()) is not None:
                 try:
                     self.reload()
                 except RagError as error:     # a broken new version: keep answering from the old one
-                    self._failed_version = self._newer_version()
+                    self._failed_version = newer
                     log.warning("Kept index %s: the new version could not be loaded (%s)",
                                 self._searcher.index.version, error)
             return self._searcher
