@@ -15,3 +15,14 @@ def make_report(rid: str = "testshire-2015", authority: str = "Testshire", texts
 
 def hits_of(report: Report) -> list[Hit]:
     return [Hit(p, report, 1.0 / (i + 1)) for i, p in enumerate(report.paragraphs)]
+
+
+def cli_runner(capsys, *flags: str):
+    """`rag ARGS... FLAGS...` run in this process: returns run(*args) -> (exit code, stdout, stderr)."""
+    from rag.cli import main
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main([*args, *flags])
+        out, err = capsys.readouterr()
+        return code, out, err
+    return run

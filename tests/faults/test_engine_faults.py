@@ -22,6 +22,7 @@ from rag.embedding import HashingEmbedder
 from rag.ingest import ingest
 from rag.settings import Settings
 from tests.conftest import CORPUS, SEEDS
+from tests.helpers import cli_runner
 
 QUESTION = "How many children in Wandsworth were the subject of a child protection plan?"
 FALLBACK = "extractive (fallback from {})"
@@ -297,15 +298,9 @@ def test_a_server_failure_is_retried_on_the_next_question(settings, expected, fa
 
 @pytest.fixture
 def cli(settings, monkeypatch, capsys):
-    from rag.cli import main
     monkeypatch.setenv("RAG_EMBEDDING_MODEL", "hashing-64")
     monkeypatch.setenv("RAG_LLM", "local")
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main([*args, "--index", str(settings.index), "--corpus", str(settings.corpus)])
-        out, err = capsys.readouterr()
-        return code, out, err
-    return run
+    return cli_runner(capsys, "--index", str(settings.index), "--corpus", str(settings.corpus))
 
 
 def test_rag_ask_prints_the_notice_and_the_extracted_answer_and_exits_0(cli, expected, monkeypatch, tmp_path):

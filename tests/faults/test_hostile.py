@@ -24,7 +24,7 @@ from rag.settings import Settings
 from rag.webapp import WebApp
 from tests.conftest import CORPUS, SEEDS, free_port
 from tests.fake_llm import ScriptedChatModel
-from tests.helpers import make_report
+from tests.helpers import cli_runner, make_report
 
 BARNET = """Barnet
 
@@ -233,15 +233,9 @@ def test_the_web_api_over_http_returns_escaped_html_and_the_data_as_is(hostile, 
 
 @pytest.fixture
 def cli(hostile, monkeypatch, capsys):
-    from rag.cli import main
     monkeypatch.setenv("RAG_EMBEDDING_MODEL", "hashing-64")
     monkeypatch.setenv("RAG_LLM", "extractive")
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main([*args, "--index", str(hostile.index), "--corpus", str(hostile.corpus)])
-        out, err = capsys.readouterr()
-        return code, out, err
-    return run
+    return cli_runner(capsys, "--index", str(hostile.index), "--corpus", str(hostile.corpus))
 
 
 def test_no_escape_sequence_reaches_the_terminal(cli, web):

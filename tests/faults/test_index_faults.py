@@ -22,13 +22,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag import cli, versions
+from rag import versions
 from rag.embedding import HashingEmbedder
 from rag.errors import IndexMismatch, IndexWriteError
 from rag.ingest import PIPELINE_VERSION, ingest, parse_corpus
 from rag.settings import Settings
 from rag.store import Index, live_version, passage_text, write_index
 from tests.conftest import ROOT
+from tests.helpers import cli_runner
 
 AUTHORITIES = ("Hillingdon", "Wandsworth", "Hammersmith and Fulham", "Windsor and Maidenhead")
 WORDS = ("adoption social worker placement leaders board audit court plan review health education visit "
@@ -270,8 +271,7 @@ def test_ingest_rebuild_rewrites_an_index_a_lazy_embedder_cannot_check(world, tm
 
 
 def run_cli(capsys, *args: str) -> tuple[int, str, str]:
-    code = cli.main(list(args))
-    out, err = capsys.readouterr()
+    code, out, err = cli_runner(capsys)(*args)
     assert "Traceback" not in out + err
     return code, out, err
 
