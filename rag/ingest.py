@@ -218,11 +218,10 @@ def _live_reports(index_dir: Path, embedder) -> list[Report]:
         # A lazy embedder is checked by name only: asking its dimension would load the model even when
         # nothing changed. A same-named model of another dimension then needs `rag ingest --rebuild`.
         dimension = None if isinstance(embedder, LazyEmbedder) else embedder.dimension
-        index = Index.load(index_dir, embedder_name=embedder.name, dimension=dimension,
-                           pipeline_version=PIPELINE_VERSION)
+        return Index.load_reports(index_dir, embedder_name=embedder.name, dimension=dimension,
+                                  pipeline_version=PIPELINE_VERSION)
     except RagError:
         return []
-    return list(index.reports.values())
 
 
 def _sha256(path: Path) -> str:

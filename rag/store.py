@@ -50,6 +50,21 @@ def _as_rows(rows: np.ndarray | Sequence[int] | None) -> np.ndarray | None:
     return rows if np.all(rows[1:] > rows[:-1]) else np.unique(rows)
 
 
+def _checked_version(index_dir: Path, embedder_name: str | None, dimension: int | None,
+                     pipeline_version: str | None) -> tuple[Path, dict[str, Any], list[Report]]:
+    """(folder, manifest, reports) of the live version, after checking how it was built and every file's
+    size and sha256. Raises IndexMissing or IndexMismatch."""
+    folder = versions.live_folder(index_dir)
+    manifest = versions.read_manifest(folder)
+    versions.check_manifest(folder, manifest, embedder_name, dimension, pipeline_version)
+    versions.verify_files(folder, manifest)
+    data = versions.read_json(folder, "reports.json")
+    try:
+        return folder, manifest, [report_from_dict(r) for r in data["reports"]]
+    except (ValueError, KeyError, TypeError) as error:
+        raise versions.damaged(folder, f"reports.json: {type(error).__name__}: {error}") from error
+
+
 class Index:
     """One loaded index version: reports, paragraphs in row order, dense and lexical search. Read-only."""
 
@@ -77,13 +92,8 @@ class Index:
         """Load the live version. embedder_name/dimension/pipeline_version None = do not check that value
         (e.g. `rag reports`, which needs no model). Raises IndexMissing or IndexMismatch (built differently,
         or damaged: a file's size or sha256 differs from the manifest's), never half-loads."""
-        folder = versions.live_folder(Path(index_dir))
-        manifest = versions.read_manifest(folder)
-        versions.check_manifest(folder, manifest, embedder_name, dimension, pipeline_version)
-        versions.verify_files(folder, manifest)
-        data = versions.read_json(folder, "reports.json")
+        folder, manifest, reports = _checked_version(Path(index_dir), embedder_name, dimension, pipeline_version)
         try:
-            reports = [report_from_dict(r) for r in data["reports"]]
             count = manifest["counts"]["paragraphs"]
             # Small indexes live in memory (fast numpy subsets); large ones are mapped from disk.
             vectors = np.load(folder / "vectors.npy", mmap_mode="r" if count > ann.EXACT_LIMIT else None)
@@ -97,6 +107,14 @@ class Index:
         if len(set(sizes.values())) != 1:
             raise versions.damaged(folder, f"row counts differ: {sizes}")
         return cls(folder, manifest, reports, vectors, dense, lexical)
+
+    @classmethod
+    def load_reports(cls, index_dir: Path, *, embedder_name: str | None, dimension: int | None = None,
+                     pipeline_version: str | None) -> list[Report]:
+        """The live version's reports, checked as load() checks them (every file's checksum included, so
+        a damaged version still counts as none) but without reading vectors, FAISS or BM25 into memory:
+        what an ingest needs to tell whether anything changed."""
+        return _checked_version(Path(index_dir), embedder_name, dimension, pipeline_version)[2]
 
     @property
     def embedder_name(self) -> str:
