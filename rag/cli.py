@@ -103,7 +103,7 @@ def _setup(args, settings: Settings) -> int:
     from rag.local_model import ensure_packaged_model, packaged_model_available
     if packaged_model_available() and not settings.llm_path:
         started = time.perf_counter()
-        path = ensure_packaged_model(settings.cache_dir, progress=render.progress_printer("joining model"))
+        path = ensure_packaged_model(settings.cache_dir, progress=render.progress_printer())
         print(f"local model ready: {path} ({time.perf_counter() - started:.1f} s)")
     print(engine_status(settings)[1])
     return 0
@@ -229,8 +229,7 @@ def _eval(args, settings: Settings) -> int:
     bot = _assistant(settings, args.engine)
     _note_engine(bot)
     bot.load()     # models load before the first question is timed
-    result = evaluate(gold, lambda q, h: answer_json(bot.ask(q, h)),
-                      progress=lambda done, total, row: render.progress_printer("evaluating")("", done, total))
+    result = evaluate(gold, lambda q, h: answer_json(bot.ask(q, h)), progress=render.progress_printer())
     print(result.to_table())
     if args.json:
         args.json.write_text(json.dumps(result.to_json(), indent=2))

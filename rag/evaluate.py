@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rag.progress import Progress
 from rag.errors import GoldFileError
 from rag.matching import NormalisedPassage, keyword_hit
 
@@ -324,14 +325,11 @@ def score_answers(gold: Sequence[GoldItem], answers_by_id: Mapping[str, Mapping[
 
 
 AnswerFn = Callable[[str, list[dict[str, str]]], dict[str, Any]]
-Progress = Callable[[int, int, QuestionScore], None]
-
-
 def evaluate(gold: Sequence[GoldItem], answer_fn: AnswerFn, *, progress: Progress | None = None) -> EvalResult:
     """Ask answer_fn(question, history) each gold question once, timing it, and score the answers.
 
     An answer_fn that raises (or returns something other than a dict) fails that question only: the
-    error is kept and the question is scored as unanswered. progress(done, total, row) follows each one.
+    error is kept and the question is scored as unanswered. progress("evaluating", done, total) follows each one.
     """
     rows = []
     for done, item in enumerate(gold, start=1):
@@ -345,5 +343,5 @@ def evaluate(gold: Sequence[GoldItem], answer_fn: AnswerFn, *, progress: Progres
             error = f"{type(failure).__name__}: {failure}"
         rows.append(_row(item, answer, time.perf_counter() - started, error))
         if progress is not None:
-            progress(done, len(gold), rows[-1])
+            progress("evaluating", done, len(gold))
     return _result(rows)

@@ -11,7 +11,7 @@ import hashlib
 import secrets
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,12 +26,12 @@ from rag.embedding import Embedder
 from rag.errors import ConfigError, IndexMismatch, IndexMissing
 from rag.lexical import TOKENIZER, lexical_text, tokenize
 from rag.records import Paragraph, Report
+from rag.progress import Progress
 from rag.serialise import report_to_dict
 from rag.versions import FORMAT_VERSION, STAGING_PREFIX, VERSION_PREFIX
 
 EMBED_BATCH = 64              # paragraphs per embed() call when the embedder has no batch_size
 
-Progress = Callable[[str, int, int], None]
 
 
 def passage_text(report: Report, paragraph: Paragraph) -> str:

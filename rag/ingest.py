@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,9 +19,9 @@ from rag.errors import DuplicateReport, EmptyReport, ReportError
 from rag.metadata import apply_catalog, detect, load_catalog
 from rag.readers import SUPPORTED, read_source
 from rag.records import Paragraph, Report
+from rag.progress import Progress
 
 PIPELINE_VERSION = f"{CHUNKING_VERSION}+meta-1"
-Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)

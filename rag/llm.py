@@ -257,7 +257,7 @@ def engine_status(settings: Settings) -> tuple[str, str]:
         return "extractive", "Answering with the extractive engine (quoted report sentences, no language model)."
     problem = _local_problem(settings)
     if problem is None:
-        model = settings.llm_path or f"the packaged {PACKAGED_MODEL_LABEL}"
+        model = settings.llm_path or f"{PACKAGED_MODEL_LABEL}, packaged"
         return "local", f"Answering with the local model {model}."
     if engine == "local":
         return "local", f"{problem} Answers are extracted from the reports until this is fixed."

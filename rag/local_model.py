@@ -13,10 +13,10 @@ import json
 import os
 import tempfile
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
 from rag.errors import ModelUnavailable
+from rag.progress import Progress
 from rag.settings import Settings
 
 PART_COUNT = 22
@@ -25,9 +25,16 @@ PACKAGED_MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec43
 PACKAGED_MODEL_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 GGUF_MAGIC = b"GGUF"    # the first four bytes of every GGUF file
 _CHUNK = 8 * 1024 * 1024
+# Progress stages; the counts are MB (a bar over 1,117,320,768 bytes reads badly).
+JOIN_STAGE = "joining the local model (MB)"
+VERIFY_STAGE = "verifying the local model (MB)"
+_MB = 1 << 20
 
-# progress(bytes_done, bytes_total): called while joining or hashing, e.g. to draw a progress bar.
-Progress = Callable[[int, int], None]
+
+def _report(progress: Progress | None, stage: str, done: int, total: int) -> None:
+    if progress:
+        progress(stage, done // _MB if done < total else -(-total // _MB), -(-total // _MB))
+
 
 _join_lock = threading.Lock()   # one join per process; other threads wait and then reuse the result
 
@@ -96,8 +103,7 @@ def _sha256_of(path: Path, progress: Progress | None) -> str:
         while chunk := f.read(_CHUNK):
             digest.update(chunk)
             done += len(chunk)
-            if progress:
-                progress(done, total)
+            _report(progress, VERIFY_STAGE, done, total)
     return digest.hexdigest()
 
 
@@ -139,8 +145,7 @@ def _join_parts(parts: list[Path], model: Path, progress: Progress | None) -> No
                         out.write(chunk)
                         digest.update(chunk)
                         done += len(chunk)
-                        if progress:
-                            progress(done, total)
+                        _report(progress, JOIN_STAGE, done, total)
             out.flush()
             os.fsync(out.fileno())   # the bytes are on disk before the name says "complete"
         if done != PACKAGED_MODEL_SIZE or digest.hexdigest() != PACKAGED_MODEL_SHA256:

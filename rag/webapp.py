@@ -13,7 +13,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from rag import ui_render
 from rag.errors import ConfigError, IndexMismatch, IndexMissing, RagError
 from rag.records import Answer, Hit, Report
+from rag.progress import Progress
 from rag.settings import Settings
 from rag.upload import RejectedUpload, StoredUpload, remove_stored, store_uploads
 
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
     from rag.assistant import Assistant
 
 log = logging.getLogger(__name__)
-Progress = Callable[[str, int, int], None]
 
 # The three questions on the empty chat; each answers from the default corpus with verified citations.
 EXAMPLES = (

@@ -199,9 +199,9 @@ def test_latency_per_type_and_failures_are_recorded(monkeypatch):
                 "hits": [{"text": "Good practice is evident."}], "citations": []}
 
     calls = []
-    result = ev.evaluate(gold, answer_fn, progress=lambda done, total, row: calls.append((done, total, row.id)))
+    result = ev.evaluate(gold, answer_fn, progress=lambda stage, done, total: calls.append((stage, done, total)))
 
-    assert calls == [(i + 1, 7, g.id) for i, g in enumerate(gold)]
+    assert calls == [("evaluating", i + 1, 7) for i in range(len(gold))]
     assert seen_history["a"] == []
     assert [q.latency for q in result.questions] == pytest.approx([seconds[g.id] for g in gold])
     by_id = {q.id: q for q in result.questions}

@@ -50,11 +50,11 @@ def leftovers(folder: Path) -> list[str]:
 
 def test_join_writes_the_verified_model_and_a_stamp(fake_parts, tmp_path):
     seen = []
-    model = local_model.ensure_packaged_model(tmp_path / "cache", progress=lambda done, total: seen.append((done, total)))
+    model = local_model.ensure_packaged_model(tmp_path / "cache", progress=lambda *a: seen.append(a))
     assert model == tmp_path / "cache" / local_model.PACKAGED_MODEL_FILE
     assert model.read_bytes() == JOINED
     assert (tmp_path / "cache" / (model.name + ".verified.json")).is_file()
-    assert seen[-1] == (len(JOINED), len(JOINED))
+    assert seen[-1] == (local_model.JOIN_STAGE, 1, 1)        # counted in MB, the last call complete
     assert leftovers(tmp_path / "cache") == []
 
 
@@ -140,3 +140,19 @@ def test_the_real_packaged_parts_are_installed_and_add_up():
             while chunk := f.read(8 * 1024 * 1024):
                 digest.update(chunk)
     assert digest.hexdigest() == local_model.PACKAGED_MODEL_SHA256
+
+
+@pytest.mark.parametrize("tty", [False, True])
+def test_joining_and_verifying_draw_the_real_progress_printer(fake_parts, tmp_path, tty):
+    """The printer `rag setup` uses, not a lambda: a callback of another shape fails here (issue 10)."""
+    import io
+
+    from rag.render import progress_printer
+    out = io.StringIO()
+    printer = progress_printer(stream=out, tty=tty)
+    model = local_model.ensure_packaged_model(tmp_path / "cache", progress=printer)
+    local_model._stamp_path(model).unlink()          # no stamp: the next start re-hashes the file
+    local_model.ensure_packaged_model(tmp_path / "cache", progress=printer)
+    text = out.getvalue()
+    assert f"{local_model.JOIN_STAGE}" in text and f"{local_model.VERIFY_STAGE}" in text
+    assert "1/1" in text
