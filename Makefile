@@ -1,24 +1,26 @@
-# `make install` builds .venv from scratch (idempotent); `make test` runs the whole suite from it.
+# `make install` builds .venv (idempotent, and recoverable: a failed step leaves no stamp, so the next
+# `make install` runs every step again); `make test` runs the whole suite from it.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
 .PHONY: install test ingest serve bench clean
 
-install: $(BIN)/rag
+install: $(STAMP)
 
-$(BIN)/python:
-	$(PY) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-
+# The stamp is written last, only when every step succeeded. `python -m venv` keeps an existing venv.
 # torch first: here 2.13.0 resolves to a local CPU build; left to the resolver it pulls a multi-GB CUDA build.
-$(BIN)/rag: $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[dev]'
+$(STAMP): pyproject.toml Makefile
+	@rm -f $(STAMP)
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	$(BIN)/rag setup
-	touch $(BIN)/rag
+	touch $(STAMP)
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -23,6 +23,12 @@ SEEDS = {
 }
 
 
+def model_cache() -> Path:
+    """Where the packaged local model is joined: RAG_CACHE_DIR as the user (or CI) set it, else the default."""
+    from rag.settings import Settings
+    return Settings.from_env().cache_dir
+
+
 @pytest.fixture(scope="session")
 def score_py():
     """The reference scorer in ../shared/eval (beside the project, as in CI); skipped where it is absent."""
@@ -63,8 +69,22 @@ def default_settings(tmp_path_factory):
     from rag.settings import Settings
 
     index = tmp_path_factory.mktemp("default-index")
-    settings = Settings.from_env({}, corpus=CORPUS, index=index, llm="extractive",
-                                 cache_dir=Path(os.path.expanduser("~/.cache/rag")))
+    settings = Settings.from_env({}, corpus=CORPUS, index=index, llm="extractive", cache_dir=model_cache())
+    ingest(CORPUS, index, load_embedder(settings))
+    return settings
+
+
+@pytest.fixture(scope="session")
+def hashing_settings(tmp_path_factory):
+    """An index of the default corpus built with the hashing embedder (a few seconds, no model): for tests
+    about anything but embedding quality."""
+    from rag.embedding import load_embedder
+    from rag.ingest import ingest
+    from rag.settings import Settings
+
+    index = tmp_path_factory.mktemp("hashing-index")
+    settings = Settings.from_env({}, corpus=CORPUS, index=index, llm="extractive", embedding_model="hashing-256",
+                                 cache_dir=model_cache())
     ingest(CORPUS, index, load_embedder(settings))
     return settings
 

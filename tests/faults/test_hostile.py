@@ -22,7 +22,7 @@ from rag.records import Answer, Citation, Hit, Judgement
 from rag.sanitize import csv_cell, markdown, terminal
 from rag.settings import Settings
 from rag.webapp import WebApp
-from tests.conftest import CORPUS, SEEDS, free_port
+from tests.conftest import CORPUS, SEEDS, free_port, model_cache
 from tests.fake_llm import ScriptedChatModel
 from tests.helpers import cli_runner, make_report
 
@@ -74,7 +74,7 @@ def _index(root: Path, files: dict[str, str]) -> Settings:
     result = ingest(corpus, index, HashingEmbedder(64))
     assert len(result.corpus.reports) == len(files) and not result.corpus.skipped
     return Settings.from_env({}, corpus=corpus, index=index, embedding_model="hashing-64", llm="extractive",
-                             cache_dir=Path("~/.cache/rag").expanduser())
+                             cache_dir=model_cache())
 
 
 @pytest.fixture(scope="module")
