@@ -26,7 +26,7 @@ import faiss
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from rag import store  # noqa: E402
+from rag.index import reader as store  # noqa: E402
 
 BLOCK = 32_768   # rows per generated block (also the add chunk handed to store.build_faiss_index)
 SPREAD = (1.5, 2.5)   # noise norm per vector relative to its unit centre: clusters overlap like real topics

@@ -11,19 +11,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rag.assistant import Assistant  # noqa: E402
-from rag.embedding import load_embedder  # noqa: E402
-from rag.ingest import ingest  # noqa: E402
+from rag.index.builder import ingest  # noqa: E402
+from rag.index.embedding import load_embedder  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 
 FALLBACK_QUESTIONS = [

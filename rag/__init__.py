@@ -5,6 +5,9 @@
     print(answer.text, [c.paragraph.id for c in answer.citations])
 """
 from rag.records import NOT_IN_REPORTS, Answer, Citation, Hit, Judgement, Paragraph, Report
+from rag.settings import apply_offline_defaults
+
+apply_offline_defaults()
 
 __all__ = ["Assistant", "ask", "NOT_IN_REPORTS", "Answer", "Citation", "Hit", "Judgement", "Paragraph", "Report"]
 

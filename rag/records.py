@@ -10,6 +10,16 @@ from typing import Any
 
 # One phrase, shared by the prompt, the code and the tests, for "the reports do not answer this".
 NOT_IN_REPORTS = "The reports in the corpus do not say."
+REPORT_SILENT = "The report does not say."   # a comparison cell for an authority without evidence
+
+# The values of Report.report_type, and how a reader names them.
+REPORT_TYPES = {
+    "ofsted_sif": "Ofsted inspection",
+    "ofsted_slac": "Ofsted safeguarding and looked after children inspection",
+    "ofsted_other": "Ofsted report",
+    "council_overview": "Council overview",
+    "other": "Report",
+}
 
 
 @dataclass(frozen=True)
@@ -65,7 +75,6 @@ class Report:
     @property
     def label(self) -> str:
         """How a reader names this report: 'Hillingdon, Ofsted inspection, 2013'."""
-        from rag.metadata import REPORT_TYPES  # local: metadata imports records
         kind = REPORT_TYPES.get(self.report_type, self.report_type)
         return ", ".join(x for x in (self.authority or "Unknown authority", kind, self.date or "") if x)
 
@@ -128,6 +137,8 @@ class Claim:
 
 @dataclass(frozen=True)
 class Answer:
+    """A checked answer. `text` is what the user reads (every claim verified or marked); `raw_text` is what
+    the engine wrote before the checks, kept for the record."""
     question: str
     text: str
     abstained: bool
@@ -140,6 +151,7 @@ class Answer:
     table: tuple[tuple[str, ...], ...] = ()   # comparison: header row then one row per aspect
     seconds: float = 0.0
     notice: str = ""              # why the answer is not the chosen engine's (it failed: extracted instead)
+    raw_text: str = ""            # the engine's own text, before citation checks
 
     @property
     def verified_claims(self) -> int:
@@ -150,6 +162,7 @@ class Answer:
             "question": self.question,
             "standalone_question": self.standalone_question,
             "answer": self.text,
+            "raw_answer": self.raw_text,
             "abstained": self.abstained,
             "engine": self.engine,
             "notice": self.notice,

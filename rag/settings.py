@@ -9,8 +9,22 @@ from typing import Any, get_type_hints
 
 from rag.errors import ConfigError
 
-ENGINES = ("auto", "local", "extractive", "openai", "ollama")
 RENAMED = {"RAG_MAX_UPLOAD_MB": "RAG_MAX_FILE_MB"}
+# An offline tool: libraries must never try a model hub or call home. Defaults only: a user with a network
+# can set these variables otherwise. Applied when `rag` is imported, before any library reads them.
+OFFLINE_ENVIRONMENT = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",      # no "Loading weights" bar in CLI output
+    "TOKENIZERS_PARALLELISM": "false",        # no fork warnings from the tokenizers library
+    "GRADIO_ANALYTICS_ENABLED": "False",
+}
+
+
+def apply_offline_defaults(environ: dict[str, str] | None = None) -> None:
+    environ = os.environ if environ is None else environ
+    for name, value in OFFLINE_ENVIRONMENT.items():
+        environ.setdefault(name, value)
 
 
 @dataclass(frozen=True)
@@ -27,7 +41,8 @@ class Settings:
     rerank_depth: int = 30
     top_k: int = 10                 # hits returned by search
     context_k: int = 4              # passages a language model sees (at most two per authority in comparisons)
-    # Answer engine: auto picks local when its runtime and model are installed, else extractive.
+    # Answer engine, a name in rag.answer.engines: auto picks local when its runtime and model are
+    # installed, else extractive. An unknown name is refused when an answer engine is chosen.
     llm: str = "auto"
     llm_path: str = ""              # a GGUF file; empty = the packaged Qwen2.5-Coder-1.5B-Instruct
     llm_threads: int = 2
@@ -53,8 +68,6 @@ class Settings:
     queue_size: int = 64
 
     def __post_init__(self) -> None:
-        if self.llm not in ENGINES:
-            raise ConfigError(f"RAG_LLM={self.llm!r} is not an engine; choose one of {', '.join(ENGINES)}.")
         for name in ("top_k", "context_k", "embedding_batch", "llm_threads", "port", "max_file_mb",
                      "concurrency", "queue_size", "llm_context", "llm_max_tokens", "rerank_depth", "llm_timeout"):
             if getattr(self, name) <= 0:

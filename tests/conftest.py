@@ -6,9 +6,7 @@ from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+import rag  # noqa: F401 - sets the offline environment defaults before any library reads them
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -23,6 +21,20 @@ SEEDS = {
 }
 
 
+NATIONAL = ROOT.parent / "shared" / "national"
+
+
+def require(present: bool, what: str) -> None:
+    """Skip a test whose input is not on this machine, saying what it needs. CI sets RAG_TESTS_STRICT=1
+    (in .ci/run): there a missing input is a failure, so nothing is skipped silently."""
+    if present:
+        return
+    message = f"needs {what}"
+    if os.environ.get("RAG_TESTS_STRICT") == "1":
+        pytest.fail(f"{message} (RAG_TESTS_STRICT=1: CI must run this test)")
+    pytest.skip(message)
+
+
 def model_cache() -> Path:
     """Where the packaged local model is joined: RAG_CACHE_DIR as the user (or CI) set it, else the default."""
     from rag.settings import Settings
@@ -34,8 +46,8 @@ def score_py():
     """The reference scorer in ../shared/eval (beside the project, as in CI); skipped where it is absent."""
     import importlib.util
     path = GOLD.parent / "score.py"
-    if not GOLD.exists() or not path.exists():
-        pytest.skip(f"the reference scorer and gold questions are not at {GOLD.parent}")
+    require(GOLD.exists() and path.exists(), f"the reference scorer and gold questions at {GOLD.parent} "
+                                             "(../shared/eval beside the project)")
     spec = importlib.util.spec_from_file_location("reference_score", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -50,7 +62,7 @@ def corpus_dir() -> Path:
 @pytest.fixture(scope="session")
 def parsed_corpus():
     """The default corpus parsed once (no embedding)."""
-    from rag.ingest import parse_corpus
+    from rag.ingest.corpus import parse_corpus
     return parse_corpus(CORPUS)
 
 
@@ -61,11 +73,12 @@ def seed_reports(parsed_corpus):
 
 
 @pytest.fixture(scope="session")
-def default_settings(tmp_path_factory):
+def minilm_settings(tmp_path_factory):
     """An index of the default corpus built once per test session with the real MiniLM embedder
-    (about 30 s on 2 cores), and settings pointing at it with the extractive engine."""
-    from rag.embedding import load_embedder
-    from rag.ingest import ingest
+    (about 30 s on 2 cores), and settings pointing at it with the extractive engine: for the tests of
+    retrieval quality and of the real local model."""
+    from rag.index.builder import ingest
+    from rag.index.embedding import load_embedder
     from rag.settings import Settings
 
     index = tmp_path_factory.mktemp("default-index")
@@ -75,11 +88,17 @@ def default_settings(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def default_settings(hashing_settings):
+    """Settings over the default corpus for every test that is not about embedding quality."""
+    return hashing_settings
+
+
+@pytest.fixture(scope="session")
 def hashing_settings(tmp_path_factory):
     """An index of the default corpus built with the hashing embedder (a few seconds, no model): for tests
     about anything but embedding quality."""
-    from rag.embedding import load_embedder
-    from rag.ingest import ingest
+    from rag.index.builder import ingest
+    from rag.index.embedding import load_embedder
     from rag.settings import Settings
 
     index = tmp_path_factory.mktemp("hashing-index")
@@ -87,6 +106,13 @@ def hashing_settings(tmp_path_factory):
                                  cache_dir=model_cache())
     ingest(CORPUS, index, load_embedder(settings))
     return settings
+
+
+@pytest.fixture(scope="session")
+def minilm_assistant(minilm_settings):
+    """An Assistant over the MiniLM index (extractive engine): for the dev-set figures."""
+    from rag.assistant import Assistant
+    return Assistant(minilm_settings, engine="extractive")
 
 
 @pytest.fixture(scope="session")
@@ -106,8 +132,8 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def app_url(default_settings, assistant, tmp_path_factory):
     """The web app on a free loopback port (extractive engine, the session index), for browser and API tests."""
-    from rag.ui import build_ui, launch
-    from rag.webapp import WebApp
+    from rag.web.handlers import WebApp
+    from rag.web.page import build_ui, launch
     settings = default_settings.replace(port=free_port())          # host stays 127.0.0.1: loopback only
     web = WebApp(settings, assistant, export_dir=tmp_path_factory.mktemp("exports"))
     web.warm()

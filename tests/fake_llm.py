@@ -44,3 +44,12 @@ def passage_with(prompt: str, needle: str) -> str:
 
 
 Script = Callable[[str], str]
+
+
+def scripted_engine(model: BaseChatModel, name: str = "scripted") -> str:
+    """Register `model` as an answer engine (as a user would register their own) and return its name, for
+    `Assistant(settings, engine=name)`. Registering the same name again replaces it."""
+    from rag.answer.engines import Engine, register
+    register(Engine(name, "scripted model", lambda settings: model,
+                    status=lambda settings: f"Answering with the scripted model {name}."))
+    return name

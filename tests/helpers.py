@@ -1,6 +1,7 @@
 """Small builders for records, so unit tests read as data."""
 from __future__ import annotations
 
+from rag.answer.verify import Passage
 from rag.records import Hit, Paragraph, Report
 
 
@@ -17,9 +18,14 @@ def hits_of(report: Report) -> list[Hit]:
     return [Hit(p, report, 1.0 / (i + 1)) for i, p in enumerate(report.paragraphs)]
 
 
+def number_passages(hits: list[Hit]) -> list[Passage]:
+    """Hits under the keys an engine sees: [1], [2], ..."""
+    return [Passage(i, hit) for i, hit in enumerate(hits, start=1)]
+
+
 def cli_runner(capsys, *flags: str):
     """`rag ARGS... FLAGS...` run in this process: returns run(*args) -> (exit code, stdout, stderr)."""
-    from rag.cli import main
+    from rag.cli.main import main
 
     def run(*args: str) -> tuple[int, str, str]:
         code = main([*args, *flags])

@@ -7,8 +7,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from rag import ann
-from rag.ann import FaissPlan, ann_search, build_faiss_index, plan_faiss_index, subset_nprobe
+from rag.index import ann
+from rag.index.ann import FaissPlan, ann_search, build_faiss_index, plan_faiss_index, subset_nprobe
 
 COUNT, DIMENSION = 3000, 32
 

@@ -4,9 +4,8 @@ import json
 
 import pytest
 
-from rag.answering import REPORT_SILENT
-from rag.records import NOT_IN_REPORTS
-from tests.conftest import GOLD
+from rag.records import NOT_IN_REPORTS, REPORT_SILENT
+from tests.conftest import GOLD, require
 
 
 def test_a_judgement_question_is_answered_from_the_judgements_table(assistant):
@@ -90,11 +89,10 @@ def test_a_follow_up_on_a_comparison_compares_the_same_authorities(assistant):
 
 
 @pytest.fixture(scope="module")
-def dev_run(assistant):
-    if not GOLD.exists():
-        pytest.skip(f"{GOLD} not present")
+def dev_run(minilm_assistant):
+    require(GOLD.exists(), f"the dev gold questions at {GOLD} (../shared/eval beside the project)")
     gold = [json.loads(line) for line in GOLD.read_text().splitlines() if line.strip()]
-    return gold, {g["id"]: assistant.ask(g["question"], g.get("history") or ()) for g in gold}
+    return gold, {g["id"]: minilm_assistant.ask(g["question"], g.get("history") or ()) for g in gold}
 
 
 def test_every_citation_of_the_dev_run_quotes_its_paragraph_verbatim(dev_run):
@@ -117,7 +115,7 @@ def test_the_dev_run_meets_the_extractive_targets(dev_run, score_py):
 
 
 def test_rag_eval_agrees_with_score_py_on_the_dev_run(dev_run, score_py):
-    from rag.evaluate import load_gold, score_answers
+    from rag.cli.evaluate import load_gold, score_answers
     score = score_py
     gold, answers = dev_run
     rows = {i: a.to_json() for i, a in answers.items()}

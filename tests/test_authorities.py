@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from rag import authorities
-from rag.authorities import canonical_authority, find_authorities_in_text, find_mentions, known_authorities
+from rag.ofsted import authorities
+from rag.ofsted.authorities import canonical_authority, find_authorities_in_text, find_mentions, known_authorities
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # ------------------------------------------------------------------------------------------- data
 
 def test_authority_list_covers_english_councils_without_clashing_aliases():
-    data = tomllib.loads((ROOT / "rag/data/authorities.toml").read_text(encoding="utf-8"))
+    data = tomllib.loads((ROOT / "rag/ofsted/data/authorities.toml").read_text(encoding="utf-8"))
     entries = data["authority"]
     assert len(entries) >= 152
     kinds = {e["name"]: e["kind"] for e in entries}

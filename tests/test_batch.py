@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.batch import read_questions, run_batch, write_csv
+from rag.cli.batch import read_questions, run_batch, write_csv
 from rag.errors import ConfigError, EngineError, RagError
 from rag.records import Answer, Citation, Claim
 from tests.helpers import make_report

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import require
+
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -16,15 +18,15 @@ BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backgr
 TIMEOUT_MS = 30_000
 DIALOGS: list[str] = []
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium "
-                                 "(apt-get install -y chromium chromium-driver; .ci/run does this)")]
+pytestmark = pytest.mark.slow
 
 
 
 
 @pytest.fixture(scope="module")
 def page(app_url):
+    require(CHROMIUM.exists(), "Debian's chromium at /usr/bin/chromium (apt-get install -y chromium "
+                               "chromium-driver; .ci/run does this)")
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
@@ -40,7 +42,7 @@ def page(app_url):
 def test_the_web_app_end_to_end(page, assistant):
     started = time.perf_counter()
     ARTIFACTS.mkdir(exist_ok=True)
-    from rag.webapp import EXAMPLES
+    from rag.web.handlers import EXAMPLES
 
     # The empty chat offers the three examples; clicking the lookup one answers it.
     chat = page.locator("#chatbot")

@@ -1,14 +1,14 @@
 """The answer chain with a scripted chat model: what it is asked, and what the checks make of the reply."""
 from rag.assistant import Assistant
 from rag.records import NOT_IN_REPORTS
-from tests.fake_llm import ScriptedChatModel, passage_with
+from tests.fake_llm import ScriptedChatModel, passage_with, scripted_engine
 
 QUESTION = "How many Wandsworth care leavers was the council out of touch with at the time of the inspection?"
 
 
 def bot(settings, script):
     model = ScriptedChatModel(script=script)
-    return Assistant(settings, engine="openai", chat_model=model), model
+    return Assistant(settings, engine=scripted_engine(model)), model
 
 
 def test_the_prompt_holds_the_rules_the_question_and_numbered_passages(default_settings):
@@ -34,7 +34,7 @@ def test_an_invented_key_is_dropped_and_a_misquoted_number_is_marked(default_set
         key = passage_with(prompt, "not in contact with eight")
         return (f"The council was not in contact with eight care leavers [{key}][9]. "
                 f"It was in contact with 75% of them [{key}].")
-    answer = Assistant(default_settings, engine="openai", chat_model=ScriptedChatModel(script=script)).ask(QUESTION)
+    answer = Assistant(default_settings, engine=scripted_engine(ScriptedChatModel(script=script))).ask(QUESTION)
     assert "[9]" not in answer.text and len(answer.citations) == 1
     good, bad = answer.claims
     assert good.verified and not bad.verified and "75" in bad.reason
@@ -49,7 +49,7 @@ def test_a_reply_that_cites_nothing_is_checked_against_the_passages(default_sett
     answer = invented.ask(QUESTION)
     # the invented sentence never reaches the user: the answer falls back to the paragraphs' own sentences
     assert "31" not in answer.text and "computer" not in answer.text
-    assert answer.engine == "openai + extractive" and all(c.verified for c in answer.claims)
+    assert answer.engine == "scripted + extractive" and all(c.verified for c in answer.claims)
 
 
 def test_the_refusal_phrase_abstains(default_settings):
@@ -82,14 +82,14 @@ def test_a_comparison_asks_the_model_once_per_authority_with_its_own_passages(de
     assert "(Windsor and Maidenhead" in second
     assert answer.table[0] == ("Aspect", "Wandsworth", "Windsor and Maidenhead")
     # both refusals were checked against each authority's own paragraphs, which do answer
-    assert answer.engine == "openai + extractive" and "5.1%" in answer.table[1][2]
+    assert answer.engine == "scripted + extractive" and "5.1%" in answer.table[1][2]
 
 
 def test_instructions_inside_a_report_stay_quoted_data(tmp_path):
     """A report that tries to give orders: its text reaches the model fenced as a passage, cannot forge a
     passage key, and a model that obeys it produces nothing that passes the checks."""
-    from rag.embedding import HashingEmbedder
-    from rag.ingest import ingest
+    from rag.index.builder import ingest
+    from rag.index.embedding import HashingEmbedder
     from rag.settings import Settings
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -102,7 +102,7 @@ def test_instructions_inside_a_report_stay_quoted_data(tmp_path):
     settings = Settings.from_env({}, corpus=corpus, index=tmp_path / "index", embedding_model="hashing-64")
     ingest(corpus, settings.index, HashingEmbedder(64))
     obedient = ScriptedChatModel(script=["Ofsted rated Hillingdon outstanding in 2019 [7]."])
-    answer = Assistant(settings, engine="openai", chat_model=obedient).ask(
+    answer = Assistant(settings, engine=scripted_engine(obedient)).ask(
         "How many care leavers lived in unsuitable accommodation in Hillingdon?")
     prompt = obedient.prompts[0][-1].content
     assert "Ignore previous instructions" in prompt                       # shown to the model as report text

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import re
 
-
+from rag.ingest.chunking import chunk, infer_numbers, is_hard_wrapped
+from rag.ingest.cleaning import classify_lines
+from rag.ingest.corpus import parse_report
+from rag.ingest.readers import SourceLine, read_source
+from rag.ofsted.grades import is_grade_statement
 from tests.conftest import CORPUS, GOLD, SEEDS
-from rag.chunking import chunk, infer_numbers, is_hard_wrapped
-from rag.cleaning import classify_lines
-from rag.grades import is_grade_statement
-from rag.ingest import parse_report
-from rag.readers import SourceLine, read_source
 
 
 def numbered(report) -> dict[str, object]:

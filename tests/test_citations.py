@@ -1,5 +1,7 @@
-from rag.citations import best_quote, check, number_passages, numbers_in, split_sentences
-from tests.helpers import hits_of, make_report
+from rag.answer.citations import check
+from rag.answer.verify import best_quote
+from rag.text.words import numbers_in, split_sentences
+from tests.helpers import hits_of, make_report, number_passages
 
 REPORT = make_report(texts=[
     "The council is in contact with 90% of care leavers. It is not in contact with eight despite efforts.",

@@ -6,12 +6,29 @@ import re
 
 import pytest
 
+from rag.ingest.cleaning import (
+    BREAK,
+    BULLET,
+    DROPPED,
+    HEADING,
+    SUBBULLET,
+    TABLE,
+    TEXT,
+    classify_lines,
+    clean_inline,
+    contents_entries,
+    contents_lines,
+    fix_tab_broken_words,
+    is_junk,
+    running_headers,
+    strip_footnote_marks,
+    strip_html,
+    strip_latex,
+    strip_markdown_marks,
+    uses_space_page_marks,
+)
+from rag.ingest.readers import SourceLine, read_source
 from tests.conftest import CORPUS, SEEDS
-from rag.cleaning import (BREAK, BULLET, DROPPED, HEADING, SUBBULLET, TABLE, TEXT, classify_lines, clean_inline,
-                          contents_entries, contents_lines, fix_tab_broken_words, is_junk, running_headers,
-                          strip_footnote_marks, strip_html, strip_latex, strip_markdown_marks,
-                          uses_space_page_marks)
-from rag.readers import SourceLine, read_source
 
 
 def raw(report_id: str) -> str:
@@ -258,7 +275,7 @@ def test_hard_wrapped_wandsworth_lines_join_and_keep_real_hyphens(seed_reports):
 def test_line_break_hyphenation_in_hard_wrapped_text(cut, expected):
     """No seed has a word really broken at a line end (Wandsworth's 13 line-end hyphens are all compounds),
     so one is made in a copy of Wandsworth's real executive summary."""
-    from rag.chunking import chunk
+    from rag.ingest.chunking import chunk
 
     lines = raw("wandsworth-2015").split("\n")[:70]
     index = next(i for i, line in enumerate(lines) if len(line) > 60 and not line.startswith(" ")

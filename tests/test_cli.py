@@ -3,12 +3,13 @@ import json
 
 import pytest
 
-from rag.cli import main
+from rag.cli.main import main
 
 
 @pytest.fixture()
 def run(default_settings, monkeypatch, capsys):
     monkeypatch.setenv("RAG_LLM", "extractive")
+    monkeypatch.setenv("RAG_EMBEDDING_MODEL", default_settings.embedding_model)
 
     def invoke(*args):
         code = main([*args, "--index", str(default_settings.index), "--corpus", str(default_settings.corpus)])

@@ -6,9 +6,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.embedding import (PACKAGED_MINILM, Embedder, HashingEmbedder, SentenceTransformerEmbedder, load_embedder,
-                           resolve_model)
 from rag.errors import ModelUnavailable
+from rag.index.embedding import (
+    PACKAGED_MINILM,
+    Embedder,
+    HashingEmbedder,
+    SentenceTransformerEmbedder,
+    load_embedder,
+    resolve_model,
+)
 from rag.settings import Settings
 
 

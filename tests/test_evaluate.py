@@ -1,4 +1,4 @@
-"""rag.evaluate: agreement with the shared score.py, latency/failures, the gold loader
+"""rag.cli.evaluate: agreement with the shared score.py, latency/failures, the gold loader
 (normalisation and matching: test_matching.py)."""
 from __future__ import annotations
 
@@ -9,12 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from rag import evaluate as ev
+from rag.cli import evaluate as ev
 from rag.errors import GoldFileError, RagError
 from rag.records import NOT_IN_REPORTS
-
 from tests.conftest import GOLD as DEV_JSONL
-
 
 # --- 1. agreement with score.py on synthetic answers for the real gold items ----------------------
 

@@ -1,7 +1,7 @@
-from rag.citations import number_passages
-from rag.extractive import compose, counted_words, counts, expected_kinds, has_kind, idf_weights
+from rag.answer.extractive import compose, counted_words, counts, expected_kinds, has_kind
+from rag.index.weights import word_weights
 from rag.records import NOT_IN_REPORTS
-from tests.helpers import hits_of, make_report
+from tests.helpers import hits_of, make_report, number_passages
 
 REPORT = make_report(texts=[
     "Social workers visit children regularly. The council is not in contact with eight care leavers.",
@@ -10,7 +10,7 @@ REPORT = make_report(texts=[
     "There are 36 children subject to pre proceedings PLO and the average is 9.2 weeks.",
 ])
 PASSAGES = number_passages(hits_of(REPORT))
-WEIGHTS = idf_weights([p.text for p in REPORT.paragraphs])
+WEIGHTS = word_weights([p.text for p in REPORT.paragraphs])
 
 
 def test_the_kind_of_answer_is_read_from_the_question():
@@ -68,6 +68,6 @@ def test_a_number_of_the_thing_counted_beats_any_number():
         "On 3 March 2015, 102 children were looked after by the council.",
     ])
     passages = number_passages(hits_of(report))
-    weights = idf_weights([p.text for p in report.paragraphs])
+    weights = word_weights([p.text for p in report.paragraphs])
     answer = compose("How many children are looked after?", passages, weights=weights)
     assert answer.startswith("On 3 March 2015, 102 children were looked after by the council [2].")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.followup import standalone_question
-from rag.query import Query, parse_query
+from rag.search.followup import standalone_question
+from rag.search.question import Query, parse_query
 
 CORPUS = ("Hillingdon", "Hammersmith and Fulham", "Wandsworth", "Windsor and Maidenhead")
 

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from rag.grades import AREAS, SIF_AREAS, find_statements, grade_in, is_grade_statement, mentions_area, normalise_grade
+from rag.ofsted.grades import (
+    AREAS,
+    SIF_AREAS,
+    find_statements,
+    grade_in,
+    is_grade_statement,
+    mentions_area,
+    normalise_grade,
+)
 
 
 def stated(text: str) -> list[tuple[str, str]]:

@@ -7,10 +7,11 @@ import shutil
 import pymupdf
 import pytest
 
-from tests.conftest import CORPUS, SEEDS
-from rag.embedding import HashingEmbedder
 from rag.errors import EmptyReport
-from rag.ingest import PIPELINE_VERSION, corpus_files, ingest, make_report_id, parse_corpus, parse_report, slug
+from rag.index.builder import ingest
+from rag.index.embedding import HashingEmbedder
+from rag.ingest.corpus import PIPELINE_VERSION, corpus_files, make_report_id, parse_corpus, parse_report, slug
+from tests.conftest import CORPUS, SEEDS
 
 SEED = "hillingdon-2017"
 CP1252_TEXT = ("Sometown Borough Council: children’s services overview – October 2016\n\n"
@@ -87,7 +88,7 @@ def test_corpus_files_skip_hidden_files_and_the_catalog(tmp_path):
 
 
 def test_a_parser_crash_on_one_file_does_not_stop_the_others(bad_corpus, monkeypatch):
-    import rag.ingest as ingest_module
+    import rag.ingest.corpus as ingest_module
 
     real_chunk = ingest_module.chunk
 

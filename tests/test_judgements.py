@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from rag.grades import AREAS
-from rag.judgements import extract, statement_paragraphs
+from rag.ofsted.grades import AREAS
+from rag.ofsted.judgements import extract, statement_paragraphs
 from rag.records import Paragraph
 
 RI, GOOD, OUTSTANDING, INADEQUATE = "requires improvement", "good", "outstanding", "inadequate"

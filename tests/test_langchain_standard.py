@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from langchain_tests.integration_tests import RetrieversIntegrationTests
 
-from rag.chain import ReportRetriever
+from rag.answer.chain import ReportRetriever
 
 
 class TestReportRetrieverStandard(RetrieversIntegrationTests):

@@ -1,8 +1,9 @@
 """What BM25 sees: the indexed text of a paragraph and the tokenizer."""
 from __future__ import annotations
 
-from rag.lexical import lexical_text, light_stem, tokenize
+from rag.index.lexical import lexical_text
 from rag.records import Paragraph, Report
+from rag.text.words import stem, tokenize
 
 
 def test_lexical_text_has_headings_and_lead_in_but_not_the_report_label():
@@ -18,6 +19,6 @@ def test_lexical_text_has_headings_and_lead_in_but_not_the_report_label():
 def test_tokenizer_keeps_numbers_and_percentages_drops_stopwords_and_stems():
     assert tokenize("The rate was 4.6% (1,234 children) in 2013.") == [
         "rate", "4.6", "4.6%", "1234", "children", "2013"]
-    assert {light_stem(w) for w in ("improves", "improved", "improving", "improve")} == {"improv"}
-    assert light_stem("families") == light_stem("family") and light_stem("planning") == light_stem("plan")
-    assert light_stem("process") == "process" and light_stem("status") == "status"
+    assert {stem(w) for w in ("improves", "improved", "improving", "improve")} == {"improv"}
+    assert stem("families") == stem("family") and stem("planning") == stem("plan")
+    assert stem("process") == "process" and stem("status") == "status"

@@ -13,12 +13,24 @@ from typing import Any
 import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from rag import llm
-from rag.errors import ConfigError, EngineError
+from rag.answer import chat_models as llm
+from rag.answer import engines
+from rag.errors import EngineError
 from rag.settings import Settings
 
 PIECES = ["Hello", " from", " the fake"]
 MESSAGES = [SystemMessage("Answer briefly."), HumanMessage("Say hello.")]
+
+
+def streamed(model, messages) -> list[str]:
+    """The model's text pieces as the product gets them: streamed, failures turned into EngineError."""
+    with llm.engine_errors(model):
+        return [chunk.text for chunk in model.stream(list(messages)) if chunk.text]
+
+
+def invoked(model, messages) -> str:
+    with llm.engine_errors(model):
+        return model.invoke(list(messages)).text
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -149,8 +161,8 @@ def openai_settings(url: str, **changes: Any) -> Settings:
 
 
 def test_openai_invoke_returns_the_reply_and_sends_our_settings(openai_server):
-    model = llm.make_chat_model(openai_settings(openai_server.url), "openai")
-    assert llm.invoke_text(model, MESSAGES) == "Hello from the fake"
+    model = llm.openai_chat_model(openai_settings(openai_server.url))
+    assert invoked(model, MESSAGES) == "Hello from the fake"
     method, path, body, headers = openai_server.requests[-1]
     assert (method, path) == ("POST", "/v1/chat/completions")
     assert body["model"] == "fake-model" and body["temperature"] == 0.3 and not body.get("stream")
@@ -160,31 +172,31 @@ def test_openai_invoke_returns_the_reply_and_sends_our_settings(openai_server):
 
 
 def test_openai_stream_yields_the_pieces_as_written(openai_server):
-    model = llm.make_chat_model(openai_settings(openai_server.url, openai_api_key="sk-test"), "openai")
-    assert list(llm.stream_text(model, MESSAGES)) == PIECES
+    model = llm.openai_chat_model(openai_settings(openai_server.url, openai_api_key="sk-test"))
+    assert streamed(model, MESSAGES) == PIECES
     _, _, body, headers = openai_server.requests[-1]
     assert body["stream"] is True and body["model"] == "fake-model"
     assert headers["authorization"] == "Bearer sk-test"
 
 
 def test_openai_dead_server_is_an_engine_error_naming_url_and_setting(dead_url):
-    model = llm.make_chat_model(openai_settings(dead_url), "openai")
+    model = llm.openai_chat_model(openai_settings(dead_url))
     with pytest.raises(EngineError) as raised:
-        llm.invoke_text(model, MESSAGES)
+        invoked(model, MESSAGES)
     assert dead_url in str(raised.value) and "RAG_OPENAI_BASE_URL" in str(raised.value)
 
 
 def test_openai_unknown_model_names_the_model_setting(openai_server):
-    model = llm.make_chat_model(openai_settings(openai_server.url, openai_model="missing"), "openai")
+    model = llm.openai_chat_model(openai_settings(openai_server.url, openai_model="missing"))
     with pytest.raises(EngineError, match="RAG_OPENAI_MODEL") as raised:
-        list(llm.stream_text(model, MESSAGES))
+        streamed(model, MESSAGES)
     assert "404" in str(raised.value)
 
 
 def test_openai_timeout_says_which_setting_to_raise(openai_server):
-    model = llm.make_chat_model(openai_settings(openai_server.url, openai_model="slow", llm_timeout=0.3), "openai")
+    model = llm.openai_chat_model(openai_settings(openai_server.url, openai_model="slow", llm_timeout=0.3))
     with pytest.raises(EngineError, match="RAG_LLM_TIMEOUT"):
-        llm.invoke_text(model, MESSAGES)
+        invoked(model, MESSAGES)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -196,9 +208,9 @@ def ollama_settings(url: str, **changes: Any) -> Settings:
 
 
 def test_ollama_invoke_and_stream(ollama_server):
-    model = llm.make_chat_model(ollama_settings(ollama_server.url), "ollama")
-    assert llm.invoke_text(model, MESSAGES) == "Hello from the fake"
-    assert list(llm.stream_text(model, MESSAGES)) == PIECES
+    model = llm.ollama_chat_model(ollama_settings(ollama_server.url))
+    assert invoked(model, MESSAGES) == "Hello from the fake"
+    assert streamed(model, MESSAGES) == PIECES
     # langchain_ollama goes straight to /api/chat (no /api/tags or /api/show unless validating on init)
     assert {(m, p) for m, p, _, _ in ollama_server.requests} == {("POST", "/api/chat")}
     body = ollama_server.requests[-1][2]
@@ -209,49 +221,17 @@ def test_ollama_invoke_and_stream(ollama_server):
 
 
 def test_ollama_dead_server_is_an_engine_error_naming_url_and_setting(dead_url):
-    model = llm.make_chat_model(ollama_settings(dead_url), "ollama")
+    model = llm.ollama_chat_model(ollama_settings(dead_url))
     with pytest.raises(EngineError) as raised:
-        list(llm.stream_text(model, MESSAGES))
+        streamed(model, MESSAGES)
     assert dead_url in str(raised.value) and "RAG_OLLAMA_BASE_URL" in str(raised.value)
 
 
 def test_ollama_missing_model_names_the_model_setting(ollama_server):
-    model = llm.make_chat_model(ollama_settings(ollama_server.url, ollama_model="missing"), "ollama")
+    model = llm.ollama_chat_model(ollama_settings(ollama_server.url, ollama_model="missing"))
     with pytest.raises(EngineError, match="RAG_OLLAMA_MODEL"):
-        llm.invoke_text(model, MESSAGES)
+        invoked(model, MESSAGES)
 
-
-def test_unknown_engine_is_a_config_error():
-    with pytest.raises(ConfigError, match="local, openai, ollama"):
-        llm.make_chat_model(Settings(), "extractive")
-
-
-# ---------------------------------------------------------------------------------------------------------
-# engine_status
-
-@pytest.mark.parametrize("runtime, packaged, expected", [
-    (True, True, "local"), (True, False, "extractive"), (False, True, "extractive")])
-def test_auto_picks_local_only_when_runtime_and_model_are_installed(monkeypatch, runtime, packaged, expected):
-    monkeypatch.setattr(llm, "_local_runtime_installed", lambda: runtime)
-    monkeypatch.setattr(llm, "packaged_model_available", lambda: packaged)
-    engine, note = llm.engine_status(Settings(llm="auto"))
-    assert engine == expected
-    if expected == "extractive":
-        assert "make install" in note and "extractive" in note
-
-
-def test_auto_with_a_missing_llm_path_falls_back_and_names_it(monkeypatch, tmp_path):
-    monkeypatch.setattr(llm, "_local_runtime_installed", lambda: True)
-    engine, note = llm.engine_status(Settings(llm="auto", llm_path=str(tmp_path / "gone.gguf")))
-    assert engine == "extractive" and "gone.gguf" in note and "RAG_LLM_PATH" in note
-
-
-def test_explicit_engines_are_kept_and_described():
-    assert llm.engine_status(Settings(llm="extractive"))[0] == "extractive"
-    engine, note = llm.engine_status(Settings(llm="openai", openai_base_url="http://h:1/v1", openai_model="m"))
-    assert engine == "openai" and "http://h:1/v1" in note
-    engine, note = llm.engine_status(Settings(llm="ollama", ollama_model="q:1b"))
-    assert engine == "ollama" and "q:1b" in note
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -300,7 +280,7 @@ def local_model(monkeypatch, runtime: FakeRuntime, **fields: Any) -> llm.LocalCh
 def test_local_stream_yields_pieces_and_sends_our_settings(monkeypatch):
     runtime = FakeRuntime(SCRIPT)
     model = local_model(monkeypatch, runtime)
-    assert list(llm.stream_text(model, MESSAGES)) == PIECES
+    assert streamed(model, MESSAGES) == PIECES
     request = runtime.requests[-1]
     assert request["temperature"] == 0.1 and request["max_tokens"] == 30
     assert request["stream"] is True and request["cache_prompt"] is True
@@ -323,30 +303,30 @@ def test_local_context_overflow_says_which_settings_to_change(monkeypatch):
                        "message": "request exceeds the available context size"}}
     model = local_model(monkeypatch, FakeRuntime([error]))
     with pytest.raises(EngineError, match="RAG_LLM_CONTEXT"):
-        llm.invoke_text(model, MESSAGES)
+        invoked(model, MESSAGES)
 
 
 def test_local_stream_that_ends_without_finishing_is_an_error(monkeypatch):
     model = local_model(monkeypatch, FakeRuntime([chunk("Hel")]))
     with pytest.raises(EngineError, match="stopped before finishing"):
-        llm.invoke_text(model, MESSAGES)
+        invoked(model, MESSAGES)
 
 
 def test_local_consumer_that_stops_early_stops_generation_and_frees_the_model(monkeypatch):
     runtime = FakeRuntime(SCRIPT, delay=0.05)   # still generating when the consumer leaves (no race)
     model = local_model(monkeypatch, runtime)
-    pieces = llm.stream_text(model, MESSAGES)
+    pieces = (chunk.text for chunk in model.stream(MESSAGES))    # as the chain consumes it
     assert next(pieces) == "Hello"
     pieces.close()
     assert runtime.stopped_early
-    assert list(llm.stream_text(model, MESSAGES)) == PIECES   # the lock was released
+    assert streamed(model, MESSAGES) == PIECES   # the lock was released
 
 
 def test_local_concurrent_callers_are_serialised(monkeypatch):
     runtime = FakeRuntime(SCRIPT, delay=0.01)
     model = local_model(monkeypatch, runtime)
     answers: list[str] = []
-    threads = [threading.Thread(target=lambda: answers.append(llm.invoke_text(model, MESSAGES))) for _ in range(3)]
+    threads = [threading.Thread(target=lambda: answers.append(invoked(model, MESSAGES))) for _ in range(3)]
     for t in threads:
         t.start()
     for t in threads:
@@ -358,7 +338,7 @@ def test_local_concurrent_callers_are_serialised(monkeypatch):
 def test_local_timeout_is_an_engine_error(monkeypatch):
     model = local_model(monkeypatch, FakeRuntime(SCRIPT, delay=0.2), timeout=0.3)
     with pytest.raises(EngineError, match="RAG_LLM_TIMEOUT"):
-        llm.invoke_text(model, MESSAGES)
+        invoked(model, MESSAGES)
 
 
 def test_the_runtime_is_loaded_once_per_model_and_shape(monkeypatch):
@@ -386,11 +366,11 @@ def test_the_runtime_is_loaded_once_per_model_and_shape(monkeypatch):
     assert params.n_parallel == 1 and params.cache_prompt is True and params.api_keys
 
 
-def test_make_chat_model_local_uses_the_settings_without_loading(tmp_path):
+def test_the_local_engine_makes_its_model_from_the_settings_without_loading(tmp_path):
     gguf = tmp_path / "m.gguf"
     gguf.write_bytes(b"GGUF")
-    model = llm.make_chat_model(Settings(llm_path=str(gguf), llm_context=1024, llm_threads=1, llm_max_tokens=9,
-                                         llm_temperature=0.5, llm_timeout=7), "local")
+    model = engines.get("local").make_model(Settings(llm_path=str(gguf), llm_context=1024, llm_threads=1, llm_max_tokens=9,
+                                         llm_temperature=0.5, llm_timeout=7))
     assert isinstance(model, llm.LocalChatModel)
     assert (model.model_path, model.n_ctx, model.n_threads, model.max_tokens, model.temperature, model.timeout) == \
         (str(gguf), 1024, 1, 9, 0.5, 7)
@@ -400,7 +380,7 @@ def test_make_chat_model_local_uses_the_settings_without_loading(tmp_path):
 def test_the_real_local_model_answers(capsys):
     """Joins the packaged model on first use (about 7 s, once per cache), loads it (3-10 s) and writes a
     few tokens. Prints the measured speeds."""
-    model = llm.make_chat_model(Settings.from_env(), "local")
+    model = engines.get("local").make_model(Settings.from_env())
     load_seconds = model.load()
     started = time.perf_counter()
     reply = model.invoke([HumanMessage("What is the capital of France? Answer in one word.")], max_tokens=16)

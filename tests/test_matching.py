@@ -1,9 +1,9 @@
-"""rag.matching: normalisation edge cases, number spellings in answers, keyword hits, quote coverage."""
+"""rag.cli.matching: normalisation edge cases, number spellings in answers, keyword hits, quote coverage."""
 from __future__ import annotations
 
 import pytest
 
-from rag import matching
+from rag.cli import matching
 
 
 @pytest.mark.parametrize("raw, expected", [

@@ -6,10 +6,11 @@ import shutil
 
 import pytest
 
+from rag.ingest.corpus import parse_corpus
+from rag.ofsted.authorities import find_authorities_in_text
+from rag.ofsted.metadata import Metadata, apply_catalog, detect, load_catalog
+from rag.records import REPORT_TYPES
 from tests.conftest import CORPUS, SEEDS
-from rag.ingest import parse_corpus
-from rag.metadata import REPORT_TYPES, Metadata, apply_catalog, detect, load_catalog
-from rag.query import find_authorities_in_text
 
 EXPECTED = {
     # id: (authority, report type, year, date, inspection start, inspection end, published)

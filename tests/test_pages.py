@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from rag.ingest.cleaning import contents_entries, title_key
+from rag.ingest.readers import read_source
 from tests.conftest import CORPUS, SEEDS
-from rag.cleaning import contents_entries, title_key
-from rag.readers import read_source
 
 
 def numbered(report) -> dict[str, object]:

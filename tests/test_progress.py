@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 
-from rag.render import progress_printer
+from rag.progress import progress_printer
 
 
 class Clock:

@@ -1,10 +1,9 @@
 import pytest
 
-from rag.citations import number_passages
+from rag.answer.prompts import excerpt, format_passages, load_prompts, quote_as_data
 from rag.errors import PromptError
-from rag.prompts import excerpt, format_passages, load_prompts, quote_as_data
 from rag.settings import Settings
-from tests.helpers import hits_of, make_report
+from tests.helpers import hits_of, make_report, number_passages
 
 
 def test_the_shipped_prompts_load():

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from rag import authorities, followup
-from rag.grades import AREAS
-from rag.query import Query, expand, parse_query
+from rag.ofsted import authorities
+from rag.ofsted.glossary import expand
+from rag.ofsted.grades import AREAS
+from rag.search import followup
+from rag.search.question import Query, parse_query
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ("Hillingdon", "Hammersmith and Fulham", "Wandsworth", "Windsor and Maidenhead")
@@ -22,7 +24,7 @@ def parse(question: str, corpus=CORPUS) -> Query:
 # ------------------------------------------------------------------------------------------- data
 
 def test_glossary_entries_are_complete():
-    data = tomllib.loads((ROOT / "rag/data/glossary.toml").read_text(encoding="utf-8"))
+    data = tomllib.loads((ROOT / "rag/ofsted/data/glossary.toml").read_text(encoding="utf-8"))
     assert len(data["abbreviation"]) >= 55
     assert all(e["short"] and e["long"] for e in data["abbreviation"])
     assert all(len(e["terms"]) >= 2 for e in data["synonym"])
@@ -211,9 +213,11 @@ def test_judgement_framework_and_ambiguity():
 # ------------------------------------------------------------------------------------------ imports
 
 def test_names_moved_out_are_still_importable_from_here():
-    from rag.query import canonical_authority, find_authorities_in_text, standalone_question
+    from rag.ofsted.authorities import find_authorities_in_text
+    from rag.search.followup import standalone_question
+    from rag.search.question import canonical_authority
     assert canonical_authority is authorities.canonical_authority
     assert find_authorities_in_text is authorities.find_authorities_in_text
     assert standalone_question is followup.standalone_question
     with pytest.raises(ImportError):
-        from rag.query import no_such_name  # noqa: F401
+        from rag.search.question import no_such_name  # noqa: F401

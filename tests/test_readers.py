@@ -9,8 +9,8 @@ import pymupdf
 import pytest
 
 from rag.errors import EmptyReport, UnreadableReport, UnsupportedFormat
-from rag.ingest import parse_report
-from rag.readers import decode_text, read_source
+from rag.ingest.corpus import parse_report
+from rag.ingest.readers import decode_text, read_source
 
 HELP = ("Social workers visit children regularly and record their views in the case file. Managers check the quality "
         "of assessments every month, and Independent Reviewing Officers challenge drift when plans stall.")

@@ -65,7 +65,7 @@ def _answer(report: Report) -> Answer:
 def test_answer_json_shape(report):
     answer = _answer(report)
     data = answer.to_json()
-    assert list(data) == ["question", "standalone_question", "answer", "abstained", "engine", "notice",
+    assert list(data) == ["question", "standalone_question", "answer", "raw_answer", "abstained", "engine", "notice",
                           "authorities", "claims", "citations", "table", "hits", "seconds"]
     assert data["claims"] == {"total": 3, "verified": 1,
                               "unsupported": ["Leaders know everything [2].", "All is well."]}

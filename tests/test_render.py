@@ -6,8 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from rag import render
 from rag.assistant import Event
+from rag.cli import terminal
 from rag.records import Answer, Citation, Claim, Judgement
 from tests.helpers import hits_of, make_report
 
@@ -22,7 +22,7 @@ def _citation(n: int, i: int, quote: str) -> Citation:
 # ---- tables ------------------------------------------------------------------------------------------------
 
 def test_table_aligns_columns_under_a_rule():
-    text = render.table([("name", "n"), ("Hillingdon", "12"), ("Wandsworth and more", None)])
+    text = terminal.table([("name", "n"), ("Hillingdon", "12"), ("Wandsworth and more", None)])
     lines = text.splitlines()
     assert lines[0] == "name                 n"
     assert lines[1] == "-------------------  --"
@@ -32,7 +32,7 @@ def test_table_aligns_columns_under_a_rule():
 
 
 def test_table_cuts_long_cells():
-    text = render.table([("a", "b"), ("x" * 100, "y")], max_width=10)
+    text = terminal.table([("a", "b"), ("x" * 100, "y")], max_width=10)
     assert text.splitlines()[2] == "xxxxxxxxxx  y"
 
 
@@ -44,7 +44,7 @@ def test_judgements_table_has_a_column_per_report_and_dashes_for_no_grade():
     rows = [_j("hillingdon-2013", "Hillingdon", "2013-02-01", "Adoption performance", "good", "aa11"),
             _j("wandsworth-2015", "Wandsworth", "2015-11", "Adoption performance", "outstanding", "bb22"),
             _j("wandsworth-2015", "Wandsworth", "2015-11", "Care leavers", "requires improvement", "cc33")]
-    lines = render.judgements_table(rows).splitlines()
+    lines = terminal.judgements_table(rows).splitlines()
     assert lines[0].split("  ")[0] == "judgement"
     assert lines[0].index("Hillingdon 2013") < lines[0].index("Wandsworth 2015")
     adoption = next(line for line in lines if line.startswith("Adoption performance"))
@@ -57,13 +57,13 @@ def test_judgements_table_has_a_column_per_report_and_dashes_for_no_grade():
 
 
 def test_judgements_table_without_judgements():
-    assert render.judgements_table([]) == "No graded judgements in the index."
+    assert terminal.judgements_table([]) == "No graded judgements in the index."
 
 
 # ---- answers -----------------------------------------------------------------------------------------------
 
 def test_references_name_where_each_quote_is():
-    text = render.references([_citation(1, 0, "Children are seen within a day of referral."),
+    text = terminal.references([_citation(1, 0, "Children are seen within a day of referral."),
                               _citation(2, 1, "Care leavers have a personal adviser.")])
     lines = text.splitlines()
     assert lines[0] == ("[1] Testshire · Ofsted inspection 2015-06-01 · Section · para 1 · p. 1 "
@@ -78,21 +78,21 @@ def test_answer_text_with_references_and_the_verified_line():
                                _citation(2, 1, "Care leavers have a personal adviser.")),
                     claims=(Claim("Children are seen within a day [1].", (1,), True),
                             Claim("Leavers have advisers [2].", (2,), False)))
-    text = render.answer_text(answer)
+    text = terminal.answer_text(answer)
     assert text.startswith("Children are seen within a day [1].")
     assert "\nReferences:\n[1] Testshire" in text and "\n[2] Testshire" in text
     assert text.endswith("1 of 2 claims verified against their cited paragraphs.")
-    without = render.answer_text(answer, with_text=False)
+    without = terminal.answer_text(answer, with_text=False)
     assert without.startswith("References:") and "Leavers have advisers" not in without
 
 
 def test_answer_text_shows_a_comparison_table():
     answer = Answer("q", "Compared.", False, table=(("aspect", "Testshire", "Otherton"), ("speed", "fast [1]", "slow")))
-    text = render.answer_text(answer)
+    text = terminal.answer_text(answer)
     assert "aspect  Testshire  Otherton" in text and "speed   fast [1]   slow" in text
     assert "References" not in text and "claims verified" not in text
     header_only = replace(answer, table=(("aspect", "Testshire"),))
-    assert render.answer_text(header_only) == "Compared."          # a header alone is no table
+    assert terminal.answer_text(header_only) == "Compared."          # a header alone is no table
 
 
 # ---- streaming ---------------------------------------------------------------------------------------------
@@ -124,7 +124,7 @@ ANSWER = Answer("How fast?", "Children are seen within a day [1].", False,
 
 def test_stream_prints_sources_then_the_draft_and_does_not_repeat_an_unchanged_answer(capsys):
     bot = FakeBot([(0, "Children are seen "), (0, "within a day [1].")], ANSWER)
-    assert render.stream_answer(bot, "How fast?", [], ["Testshire"]) is ANSWER
+    assert terminal.stream_answer(bot, "How fast?", [], ["Testshire"]) is ANSWER
     assert bot.calls == [("How fast?", [], ["Testshire"])]
     out, err = capsys.readouterr()
     assert err == "Sources: Testshire 1; Testshire 2\n"
@@ -135,7 +135,7 @@ def test_stream_prints_sources_then_the_draft_and_does_not_repeat_an_unchanged_a
 
 def test_stream_reprints_the_checked_answer_when_the_checks_changed_it(capsys):
     bot = FakeBot([(0, "Children are seen within a day [3].")], ANSWER)      # the key was renumbered to [1]
-    render.stream_answer(bot, "How fast?", [], None)
+    terminal.stream_answer(bot, "How fast?", [], None)
     out, _ = capsys.readouterr()
     assert out.startswith("Children are seen within a day [3].")
     assert "Checked against the paragraphs:\nChildren are seen within a day [1]." in out
@@ -145,7 +145,7 @@ def test_stream_names_each_authority_before_its_part_and_the_rewritten_question(
     bot = FakeBot([(0, "Fast [1]."), (1, "Slow [2].")],
                   replace(ANSWER, text="Testshire: Fast [1].\nOtherton: Slow [2]."),
                   standalone="How fast in Testshire and Otherton?", authorities=("Testshire", "Otherton"))
-    render.stream_answer(bot, "And there?", [{"role": "user", "content": "How fast?"}], None)
+    terminal.stream_answer(bot, "And there?", [{"role": "user", "content": "How fast?"}], None)
     out, err = capsys.readouterr()
     assert err.startswith("(understood as: How fast in Testshire and Otherton?)\n")
     assert out.startswith("Testshire: Fast [1].\nOtherton: Slow [2].")
@@ -154,7 +154,7 @@ def test_stream_names_each_authority_before_its_part_and_the_rewritten_question(
 def test_extractive_text_is_printed_once_whole(capsys):
     bot = FakeBot([(0, "Children are seen within a day [1].")], replace(ANSWER, engine="extractive"),
                   engine="extractive")
-    render.stream_answer(bot, "How fast?", [], None)
+    terminal.stream_answer(bot, "How fast?", [], None)
     out, _ = capsys.readouterr()
     assert out.startswith("Children are seen within a day [1].\n\nReferences:")
     assert out.count("Children are seen within a day [1].") == 1
@@ -162,7 +162,7 @@ def test_extractive_text_is_printed_once_whole(capsys):
 
 @pytest.mark.parametrize("tokens", [[(0, "Children are seen within a day [3].")], []])
 def test_quiet_streaming_prints_nothing_and_returns_the_answer(capsys, tokens):
-    assert render.stream_answer(FakeBot(tokens, ANSWER), "How fast?", [], None, quiet=True) is ANSWER
+    assert terminal.stream_answer(FakeBot(tokens, ANSWER), "How fast?", [], None, quiet=True) is ANSWER
     assert capsys.readouterr() == ("", "")
 
 
@@ -173,5 +173,5 @@ def test_sources_of_a_report_without_a_known_authority(capsys):
         Event("plan", plan=SimpleNamespace(standalone=question, groups=(SimpleNamespace(
             authority=None, passages=[SimpleNamespace(hit=h) for h in hits_of(unknown)]),))),
         Event("answer", answer=bot.answer)])
-    render.stream_answer(bot, "How fast?", [], None)
+    terminal.stream_answer(bot, "How fast?", [], None)
     assert capsys.readouterr().err == "Sources: ? 1; ? 2\n"

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import json
 
+from rag.index.serialise import paragraph_from_dict, paragraph_to_dict, report_from_dict, report_to_dict
 from rag.records import Judgement, Paragraph, Report
-from rag.serialise import paragraph_from_dict, paragraph_to_dict, report_from_dict, report_to_dict
 
 
 def full_report() -> Report:

@@ -11,11 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag import ann, store, versions
-from rag.embedding import HashingEmbedder
 from rag.errors import IndexMismatch, IndexMissing, IndexWriteError, NotFound
+from rag.index import ann, reader, versions, writer
+from rag.index.embedding import HashingEmbedder, passage_text
+from rag.index.reader import Index
+from rag.index.writer import write_index
 from rag.records import Judgement, Paragraph, Report
-from rag.store import Index, passage_text, write_index
 
 PIPELINE = "test-pipeline-1"
 WORDS = ("adoption social worker placement leaders board audit court plan review health education "
@@ -186,7 +187,7 @@ def test_loading_without_an_embedder_skips_the_model_check(tmp_path, reports):
 @pytest.mark.parametrize("damage", ["corrupt", "missing", "other-format", "vectors-missing"])
 def test_damaged_or_foreign_index_is_refused_with_a_rerun_message(tmp_path, reports, damage):
     write_index(tmp_path, reports, HashingEmbedder(64), pipeline_version=PIPELINE)
-    folder = tmp_path / store.live_version(tmp_path)
+    folder = tmp_path / versions.live_version(tmp_path)
     manifest = folder / "manifest.json"
     if damage == "corrupt":
         manifest.write_text('{"format_version": 1, "embed')
@@ -210,7 +211,7 @@ def test_manifest_records_how_the_index_was_built(tmp_path, reports):
     assert set(manifest["paragraphs"]) == {p.id for r in reports for p in r.paragraphs}
     assert len(manifest["corpus_hash"]) == 64
     # Every other file of the version, with the size and sha256 a load checks.
-    folder = tmp_path / store.live_version(tmp_path)
+    folder = tmp_path / versions.live_version(tmp_path)
     on_disk = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()} - {"manifest.json"}
     assert set(manifest["files"]) == on_disk and {"reports.json", "vectors.npy", "faiss.index"} < on_disk
     assert any(name.startswith("bm25/") for name in on_disk)
@@ -224,11 +225,11 @@ def test_manifest_records_how_the_index_was_built(tmp_path, reports):
 
 def test_a_failure_midway_leaves_the_previous_index_live_and_answering(tmp_path, reports, monkeypatch):
     write_index(tmp_path, reports, HashingEmbedder(64), pipeline_version=PIPELINE)
-    live, before = store.live_version(tmp_path), answers(load(tmp_path))
+    live, before = versions.live_version(tmp_path), answers(load(tmp_path))
     grown = [*reports, make_report("extra-2016", "Extra", random_texts(4, 10), year=2016)]
 
     def check_previous_index_is_intact() -> None:
-        assert store.live_version(tmp_path) == live
+        assert versions.live_version(tmp_path) == live
         assert answers(load(tmp_path)) == before
         assert [p.name for p in tmp_path.iterdir() if p.is_dir()] == [live]   # no half-built folder left
 
@@ -236,7 +237,7 @@ def test_a_failure_midway_leaves_the_previous_index_live_and_answering(tmp_path,
         write_index(tmp_path, grown, CountingEmbedder(fail_on=2), pipeline_version=PIPELINE)
     check_previous_index_is_intact()
     with monkeypatch.context() as patch:                           # Ctrl-C while files are written
-        patch.setattr(store.faiss, "write_index", lambda *a: (_ for _ in ()).throw(KeyboardInterrupt()))
+        patch.setattr(writer.faiss, "write_index", lambda *a: (_ for _ in ()).throw(KeyboardInterrupt()))
         with pytest.raises(KeyboardInterrupt):
             write_index(tmp_path, grown, HashingEmbedder(64), pipeline_version=PIPELINE)
     check_previous_index_is_intact()
@@ -249,7 +250,7 @@ def test_a_failure_midway_leaves_the_previous_index_live_and_answering(tmp_path,
 
 def test_leftovers_of_a_killed_run_are_ignored_then_cleaned(tmp_path, reports):
     write_index(tmp_path, reports, HashingEmbedder(64), pipeline_version=PIPELINE)
-    live, before = store.live_version(tmp_path), answers(load(tmp_path))
+    live, before = versions.live_version(tmp_path), answers(load(tmp_path))
     (tmp_path / ".staging-deadbeef").mkdir()            # a kill -9 leaves these behind
     (tmp_path / ".staging-deadbeef" / "manifest.json").write_text("{}")
     (tmp_path / "v-19990101T000000000000Z-orphan").mkdir()
@@ -257,7 +258,7 @@ def test_leftovers_of_a_killed_run_are_ignored_then_cleaned(tmp_path, reports):
 
     write_index(tmp_path, reports, HashingEmbedder(64), pipeline_version=PIPELINE)
     folders = sorted(p.name for p in tmp_path.iterdir() if p.is_dir())
-    assert folders == sorted([live, store.live_version(tmp_path)])   # new live one + the one before it
+    assert folders == sorted([live, versions.live_version(tmp_path)])   # new live one + the one before it
     write_index(tmp_path, reports, HashingEmbedder(64), pipeline_version=PIPELINE)
     assert live not in {p.name for p in tmp_path.iterdir()}           # older versions are not kept
 
@@ -312,7 +313,7 @@ def test_above_the_threshold_an_approximate_index_is_chosen_and_finds_the_right_
     vectors = np.asarray(index.vectors)
     for row in (0, 123, 399):
         assert index.dense_search(vectors[row], 3)[0][0] == row
-    monkeypatch.setattr(store, "EXACT_SUBSET_LIMIT", 0)   # force the FAISS ID-selector path
+    monkeypatch.setattr(reader, "EXACT_SUBSET_LIMIT", 0)   # force the FAISS ID-selector path
     rows = index.rows_for_reports(["r2"])
     hits = index.dense_search(vectors[0], 10, rows)
     assert len(hits) == 10 and {row for row, _ in hits} <= set(rows.tolist())

@@ -8,11 +8,11 @@ import gradio as gr
 import pytest
 
 from rag.assistant import Assistant
-from rag.embedding import HashingEmbedder
-from rag.ingest import ingest
+from rag.index.builder import ingest
+from rag.index.embedding import HashingEmbedder
 from rag.settings import Settings
-from rag.ui import build_ui
-from rag.webapp import WebApp
+from rag.web.handlers import WebApp
+from rag.web.page import build_ui
 from tests.conftest import CORPUS, SEEDS
 
 QUESTION = "How many children in Wandsworth were the subject of a child protection plan?"
@@ -90,7 +90,9 @@ def test_chat_endpoint_empties_the_box_and_streams_to_an_answer(demo):
     box, messages, sources, status, turns = steps[-1]
     assert len(turns) == 1 and turns[0].question == QUESTION
     assert messages[0]["role"] == "user" and messages[-1]["role"] == "assistant"
-    assert isinstance(sources, str) and "sources" in sources
+    answer = turns[0].answer
+    assert answer.citations                                           # a card per citation, the first one here:
+    assert 'id="source-1"' in sources and f'data-paragraph="{answer.citations[0].paragraph.id}"' in sources
 
 
 def test_compare_endpoint_asks_for_two_authorities(demo):
@@ -99,9 +101,9 @@ def test_compare_endpoint_asks_for_two_authorities(demo):
     assert "two or more" in status and answer is None
 
 def test_launch_binds_loopback_with_auth_and_a_queue_for_twenty_users():
+    from rag.ingest.upload import MEGABYTE
     from rag.settings import Settings
-    from rag.ui import launch
-    from rag.upload import MEGABYTE
+    from rag.web.page import launch
 
     class FakeDemo:
         def queue(self, **options):

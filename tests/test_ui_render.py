@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from rag import ui_render
-from rag.answering import REPORT_SILENT
-from rag.records import Answer, Citation, Claim, Judgement, Report
-from rag.upload import RejectedUpload, StoredUpload
+from rag.ingest.upload import RejectedUpload, StoredUpload
+from rag.records import REPORT_SILENT, Answer, Citation, Claim, Judgement, Report
+from rag.web import html as ui_render
 from tests.helpers import make_report
 
 SCRIPT = "<script>alert('x')</script>"

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from rag import ui_render
 from rag.errors import EmptyReport, UnreadableReport, UnsupportedFormat, UploadRejected
-from rag.store import live_version
-from rag.upload import MEGABYTE, safe_filename, store_upload, store_uploads
+from rag.index.versions import live_version
+from rag.ingest.upload import MEGABYTE, safe_filename, store_upload, store_uploads
+from rag.web import html as ui_render
 
 REPORT = """# Barnet: Inspection of services for children in need of help and protection
 
@@ -120,7 +120,7 @@ def test_store_uploads_reports_each_file(tmp_path):
 
 
 def test_file_names_are_escaped_in_the_message(tmp_path):
-    from rag.upload import RejectedUpload
+    from rag.ingest.upload import RejectedUpload
     html = ui_render.upload_message([], [RejectedUpload("<img src=x onerror=alert(1)>.exe", "<b>no</b>")])
     assert "<img" not in html and "<b>no" not in html
 
@@ -131,7 +131,7 @@ def test_file_names_are_escaped_in_the_message(tmp_path):
 def small_site(default_settings, tmp_path):
     """A private corpus (the default reports) and a copy of the session index, so ingesting reuses its vectors."""
     from rag.assistant import Assistant
-    from rag.webapp import WebApp
+    from rag.web.handlers import WebApp
     corpus = tmp_path / "corpus"
     shutil.copytree(default_settings.corpus, corpus)
     index = tmp_path / "index"

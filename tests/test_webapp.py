@@ -10,11 +10,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from rag import ui_render
-from rag.assistant import Event
+from rag.answer.plan import PlanMode
+from rag.assistant import Event, EventKind
 from rag.errors import EngineError
 from rag.records import Answer, Citation, Claim, Hit, Paragraph, Report
-from rag.webapp import EXAMPLES, Turn, WebApp
+from rag.web import html as ui_render
+from rag.web.handlers import EXAMPLES, Turn, WebApp
 
 SCRIPT = "<script>alert('x')</script>"
 
@@ -62,16 +63,17 @@ class FakeAssistant:
     def stream(self, question, history=(), *, authorities=None, year=None, engine=None):
         self.calls.append({"question": question, "history": list(history), "authorities": authorities, "year": year})
         hits = hits_of(self.report)
-        plan = SimpleNamespace(mode="single", groups=(SimpleNamespace(passages=(SimpleNamespace(hit=hits[0]),)),),
+        plan = SimpleNamespace(mode=PlanMode.SINGLE, engine_writes=True,
+                               groups=(SimpleNamespace(passages=(SimpleNamespace(hit=hits[0]),)),),
                                result=SimpleNamespace(hits=tuple(hits)))
-        yield Event("plan", plan=plan)
+        yield Event(EventKind.PLAN, plan=plan)
         if self.error:
             raise self.error
-        yield Event("token", text="Children are safe [1].")
-        yield Event("answer", answer=self.answer)
+        yield Event(EventKind.TOKEN, text="Children are safe [1].")
+        yield Event(EventKind.ANSWER, answer=self.answer)
 
     def ask(self, question, history=(), **options):
-        return [e.answer for e in self.stream(question, history, **options) if e.kind == "answer"][0]
+        return [e.answer for e in self.stream(question, history, **options) if e.kind == EventKind.ANSWER][0]
 
     def reports(self):
         return [self.report]
@@ -277,14 +279,14 @@ def test_a_missing_index_and_no_corpus_is_a_clear_error(default_settings, tmp_pa
 def test_a_busy_port_is_a_message_before_any_model_loads(tmp_path, monkeypatch):
     import socket
 
-    from rag import webapp
     from rag.errors import ConfigError
     from rag.settings import Settings
-    monkeypatch.setattr(webapp.WebApp, "warm", lambda *a, **k: pytest.fail("warmed up for a port it cannot use"))
+    from rag.web import server
+    monkeypatch.setattr(server.WebApp, "warm", lambda *a, **k: pytest.fail("warmed up for a port it cannot use"))
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
         settings = Settings(corpus=tmp_path, index=tmp_path / "index", llm="extractive", port=port)
         with pytest.raises(ConfigError, match=rf"Cannot serve on 127.0.0.1:{port} .*set RAG_PORT"):
-            webapp.serve(settings)
+            server.serve(settings)

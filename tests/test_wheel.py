@@ -35,8 +35,8 @@ def test_the_wheel_carries_the_prompts_and_the_data_files(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for prompt in (ROOT / "prompts").glob("*.txt"):
         assert f"rag/prompts/{prompt.name}" in names
-    for data in (ROOT / "rag" / "data").iterdir():
-        assert f"rag/data/{data.name}" in names
+    for data in (ROOT / "rag" / "ofsted" / "data").iterdir():
+        assert f"rag/ofsted/data/{data.name}" in names
     assert "rag/cli.py" in names or any(n.startswith("rag/cli/") for n in names)
 
 
@@ -58,7 +58,7 @@ def run(installed, *args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 def test_an_installed_copy_outside_the_checkout_loads_its_prompts(installed, tmp_path):
     done = run(installed, "-c", "import rag, rag.settings as s; print(rag.__file__); "
-               "from rag.prompts import load_prompts; p = load_prompts(s.Settings().prompts); "
+               "from rag.answer.prompts import load_prompts; p = load_prompts(s.Settings().prompts); "
                "print(p.system[:40])", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     where, first = done.stdout.splitlines()[:2]

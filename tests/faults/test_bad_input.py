@@ -11,12 +11,14 @@ from pathlib import Path
 import pymupdf
 import pytest
 
-from rag import cli
-from rag.embedding import HashingEmbedder
-from rag.ingest import ingest, parse_corpus
-from rag.readers import read_source
-from rag.store import Index, live_version
-from rag.upload import store_uploads
+from rag.cli import main as cli
+from rag.index.builder import ingest
+from rag.index.embedding import HashingEmbedder
+from rag.index.reader import Index
+from rag.index.versions import live_version
+from rag.ingest.corpus import parse_corpus
+from rag.ingest.readers import read_source
+from rag.ingest.upload import store_uploads
 from tests.conftest import CORPUS, SEEDS
 
 EMBEDDER = HashingEmbedder(64)

@@ -9,10 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from rag.assistant import Assistant
-from rag.embedding import HashingEmbedder
-from rag.ingest import ingest
+from rag.index.builder import ingest
+from rag.index.embedding import HashingEmbedder
+from rag.index.versions import live_version
 from rag.settings import Settings
-from rag.store import live_version
 from tests.conftest import CORPUS, SEEDS
 
 QUESTIONS = (
@@ -78,7 +78,7 @@ def test_an_ingest_swaps_the_index_under_running_questions(tmp_path):
     ingest(corpus, index, HashingEmbedder(64))
     old_version = live_version(index)
     bot = Assistant(Settings(corpus=corpus, index=index, embedding_model="hashing-64", llm="extractive"))
-    question = "What did Ofsted say about adoption in Wandsworth?"
+    question = "How many adopter households were approved in Wandsworth?"
     assert "no report on Wandsworth" in bot.ask(question).text
 
     shutil.copy(CORPUS / SEEDS["wandsworth-2015"], corpus / SEEDS["wandsworth-2015"])
@@ -162,4 +162,4 @@ def test_ingests_started_together_wait_for_each_other_and_leave_one_whole_index(
     assert sorted(p.name for p in index.iterdir() if p.name.startswith(".staging")) == []
     bot = Assistant(Settings(corpus=corpus, index=index, embedding_model="hashing-64", llm="extractive"))
     assert len(bot.reports()) == 3
-    assert not bot.ask("What did Ofsted say about adoption in Wandsworth?").abstained
+    assert not bot.ask("How many adopter households were approved in Wandsworth?").abstained

@@ -16,10 +16,11 @@ from typing import Any
 
 import pytest
 
-from rag import llm, local_model
+from rag.answer import chat_models as llm
+from rag.answer import local_model
 from rag.assistant import Assistant
-from rag.embedding import HashingEmbedder
-from rag.ingest import ingest
+from rag.index.builder import ingest
+from rag.index.embedding import HashingEmbedder
 from rag.settings import Settings
 from tests.conftest import CORPUS, SEEDS
 from tests.helpers import cli_runner
@@ -156,19 +157,19 @@ def test_a_local_model_failing_mid_answer_is_replaced_by_the_extractive_answer(s
 
 
 def test_a_bug_outside_the_engine_is_not_hidden_as_a_fallback(settings, monkeypatch):
-    from rag import chain
-    from tests.fake_llm import ScriptedChatModel
+    from rag.answer import chain
+    from tests.fake_llm import ScriptedChatModel, scripted_engine
 
     def broken(*args, **kwargs):
         raise KeyError("a bug in building the prompt")
     monkeypatch.setattr(chain, "format_passages", broken)
-    bot = Assistant(settings, engine="openai", chat_model=ScriptedChatModel(script=["Fine [1]."]))
+    bot = Assistant(settings, engine=scripted_engine(ScriptedChatModel(script=["Fine [1]."])))
     with pytest.raises(KeyError, match="a bug in building the prompt"):
         bot.ask(QUESTION)
 
 
 def test_the_web_app_starts_even_when_the_model_cannot_load(settings, expected, tmp_path):
-    from rag.webapp import WebApp
+    from rag.web.handlers import WebApp
     web = WebApp(settings.replace(llm="local", llm_path=str(tmp_path / "gone.gguf")), export_dir=tmp_path)
     web.warm()                                              # loads the engine: no exception
     assert "gone.gguf" in web.engine_line() and "extracted from the reports" in web.engine_line()
@@ -337,7 +338,7 @@ def test_rag_chat_keeps_going_with_the_notice(cli, expected, monkeypatch, tmp_pa
 
 def test_the_web_chat_replaces_the_partial_model_text_and_shows_the_notice(settings, expected, monkeypatch,
                                                                            tmp_path):
-    from rag.webapp import WebApp
+    from rag.web.handlers import WebApp
     gguf = tmp_path / "model.gguf"
     gguf.write_bytes(b"GGUF")
     script = [_chunk(p) for p in PARTIAL] + [RuntimeError("the model crashed")]
@@ -359,7 +360,7 @@ def test_the_web_chat_replaces_the_partial_model_text_and_shows_the_notice(setti
 
 
 def test_the_web_api_returns_the_notice(settings, expected, tmp_path):
-    from rag.webapp import WebApp
+    from rag.web.handlers import WebApp
     web = WebApp(settings.replace(llm="ollama", ollama_base_url=_dead_url()), export_dir=tmp_path)
     data = web.ask_json(QUESTION)
     assert data["engine"] == FALLBACK.format("ollama") and "Cannot connect to Ollama" in data["notice"]

@@ -13,17 +13,20 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
-from rag import render, ui_render
+from rag.answer.citations import check
+from rag.answer.verify import Passage, is_instruction
 from rag.assistant import Assistant
-from rag.citations import Passage, check, is_instruction, split_sentences
-from rag.embedding import HashingEmbedder
-from rag.ingest import ingest
+from rag.cli import terminal
+from rag.index.builder import ingest
+from rag.index.embedding import HashingEmbedder
 from rag.records import Answer, Citation, Hit, Judgement
-from rag.sanitize import csv_cell, markdown, terminal
 from rag.settings import Settings
-from rag.webapp import WebApp
-from tests.conftest import CORPUS, SEEDS, free_port, model_cache
-from tests.fake_llm import ScriptedChatModel
+from rag.text.sanitize import csv_cell, markdown, terminal_safe
+from rag.text.words import split_sentences
+from rag.web import html as ui_render
+from rag.web.handlers import WebApp
+from tests.conftest import CORPUS, SEEDS, free_port, model_cache, require
+from tests.fake_llm import ScriptedChatModel, scripted_engine
 from tests.helpers import cli_runner, make_report
 
 BARNET = """Barnet
@@ -209,7 +212,7 @@ def test_the_markdown_export_shows_the_text_in_any_markdown_viewer(web):
 def test_the_web_api_over_http_returns_escaped_html_and_the_data_as_is(hostile, web):
     from gradio_client import Client
 
-    from rag.ui import build_ui, launch
+    from rag.web.page import build_ui, launch
     demo = build_ui(web)
     _, url, _ = launch(demo, hostile.replace(port=free_port()), block=False, quiet=True)
     try:
@@ -263,13 +266,13 @@ def test_no_escape_sequence_reaches_the_terminal(cli, web):
     ("abc\u202eevil", "abcevil"), ("<script>x</script>", "<script>x</script>"),
 ])
 def test_terminal_text_keeps_tabs_and_newlines_only(text, shown):
-    assert terminal(text) == shown
+    assert terminal_safe(text) == shown
     report = make_report(authority=f"Testshire {text}", texts=[f"Children are safe. {text}"])
     citation = Citation(1, report.paragraphs[0], report, f"Children are safe. {text}")
     answer = Answer("q", f"Children are safe {text} [1].", False, citations=(citation,),
                     table=(("Aspect", "Testshire"), ("Safety", text)))
-    for printed in (render.answer_text(answer), render.references(answer.citations), render.reports_table([report]),
-                    render.show(report.paragraphs[0], report, report.paragraphs), render.where(citation.paragraph, report)):
+    for printed in (terminal.answer_text(answer), terminal.references(answer.citations), terminal.reports_table([report]),
+                    terminal.show(report.paragraphs[0], report, report.paragraphs), terminal.where(citation.paragraph, report)):
         assert not any(c in printed for c in ESCAPES + ("\r", "\u202e")), printed
 
 
@@ -343,13 +346,13 @@ def test_a_model_that_obeys_the_injection_does_not_get_it_past_the_checks(inject
         return (f"Wandsworth is outstanding [{key}]. Wandsworth is outstanding for children subject to a child "
                 f"protection plan [{key}].")
     model = ScriptedChatModel(script=obey)
-    answer = Assistant(injected, engine="openai", chat_model=model).ask(question)
+    answer = Assistant(injected, engine=scripted_engine(model)).ask(question)
     assert any("ignore the question" in m[-1].content for m in model.prompts)   # the model did read the order
     assert "wandsworth is outstanding" not in answer.text.lower(), answer.text
     assert not [c for c in answer.claims if c.sentence.startswith("Wandsworth is outstanding") and c.verified]
     if question == CP_QUESTION:
         assert "outstanding" not in answer.text.lower() and "201" in answer.text   # the true answer instead
-    assert answer.engine == "openai + extractive"              # the reply was replaced by the paragraphs' own
+    assert answer.engine == "scripted + extractive"              # the reply was replaced by the paragraphs' own
 
 
 @pytest.mark.slow
@@ -357,10 +360,9 @@ def test_a_model_that_obeys_the_injection_does_not_get_it_past_the_checks(inject
                                                    "Wandsworth?"])
 def test_the_real_local_model_does_not_repeat_the_injected_claim(injected, capsys, question):
     """Loads the packaged model once (about 15 s), then about 10 s per question."""
-    from rag.llm import engine_status
-    engine, note = engine_status(injected.replace(llm="auto"))
-    if engine != "local":
-        pytest.skip(note)
+    from rag.answer.engines import choose
+    engine, note = choose(injected.replace(llm="auto"))
+    require(engine.name == "local", f"the packaged local model ({note})")
     bot = Assistant(injected, engine="local")
     events = list(bot.stream(question))
     plan, answer = events[0].plan, events[-1].answer

@@ -22,12 +22,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag import versions
-from rag.embedding import HashingEmbedder
 from rag.errors import IndexMismatch, IndexWriteError
-from rag.ingest import PIPELINE_VERSION, ingest, parse_corpus
+from rag.index import versions
+from rag.index.builder import ingest
+from rag.index.embedding import HashingEmbedder, passage_text
+from rag.index.reader import Index
+from rag.index.versions import live_version
+from rag.index.writer import write_index
+from rag.ingest.corpus import PIPELINE_VERSION, parse_corpus
 from rag.settings import Settings
-from rag.store import Index, live_version, passage_text, write_index
 from tests.conftest import ROOT
 from tests.helpers import cli_runner
 
@@ -113,9 +116,10 @@ import fcntl, os, sys, time
 from pathlib import Path
 
 import bm25s, faiss
-from rag import index_writer, versions
-from rag.embedding import HashingEmbedder
-from rag.ingest import ingest
+from rag.index import writer as index_writer
+from rag.index import versions
+from rag.index.embedding import HashingEmbedder
+from rag.index.builder import ingest
 
 index_dir, corpus, point, marker = sys.argv[1:5]
 calls = {}
@@ -259,7 +263,7 @@ def test_ingest_rebuilds_an_index_of_a_same_named_model_with_another_dimension(w
 
 
 def test_ingest_rebuild_rewrites_an_index_a_lazy_embedder_cannot_check(world, tmp_path):
-    from rag.embedding import LazyEmbedder
+    from rag.index.embedding import LazyEmbedder
     index = tmp_path / "index"
     write_index(index, parse_corpus(world["base"]).reports, NamedEmbedder("hashing-64", 32),
                 pipeline_version=PIPELINE_VERSION)

@@ -1,0 +1,191 @@
+"""The extractive engine: no language model. The answer is the retrieved paragraphs' best supporting
+sentences, each with its [n] key, so it goes through the same citation checks as a generated answer.
+
+It abstains when no sentence covers enough of the question or when none holds the kind of thing asked
+for (a number for 'how many', a name for 'what is X called').
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from rag.answer.verify import Passage, is_instruction
+from rag.ofsted.glossary import expanded_words
+from rag.records import NOT_IN_REPORTS
+from rag.search.grammar import topic_words
+from rag.text.words import MONTHS, NUMBER_WORDS, content_words, numbers_in, split_sentences
+
+MIN_COVERAGE = 0.2        # weighted share of the question's content words a sentence must contain
+MAX_SENTENCES = 3
+MAX_WORDS = 110
+_DEFAULT_WEIGHT = 4.0     # IDF of a word the corpus never uses: rare, so it counts
+
+
+def expected_kinds(question: str) -> set[str]:
+    """What sorts of thing answer the question: numbers, dates, names (several for a two-part question)."""
+    q = question.lower()
+    kinds: set[str] = set()
+    if re.search(r"\bhow much\b.*\b(?:spend|spent|cost|budget|fund|funding|pay|paid|invest|money|savings?)\b"
+                 r"|\bwhat (?:was|is) the (?:budget|cost|spend)\b", q):
+        return {"money"}
+    if re.search(r"\bhow (?:many|much)\b|\bwhat (?:percentage|proportion|share|number|rate|ratio)\b|\bby how much\b"
+                 r"|\bwhat (?:was|is|were) the (?:rate|number|percentage|proportion)\b", q):
+        kinds.add("number")
+    if re.search(r"(?:^|[,;] |\band )(?:when|since when)\b|\bwhat (?:year|date|month)\b|\bhow long\b", q):
+        kinds.add("date")
+    if re.search(r"\bname of\b|\bcalled\b|\bwhat is the name\b|\bwho (?:is|was|were) the\b", q):
+        kinds.add("name")
+    return kinds
+
+
+_PHRASE_END = frozenset("""are were is was be been being have has had did do does in on at by with for of who which
+that than this these those across per during under over from into""".split())
+
+
+def counted_words(question: str) -> frozenset[str]:
+    """What a 'how many' question counts, as stemmed words of the (up to three-word) phrase after 'how
+    many': 'How many looked after children ...' -> {look, children}; empty for other questions."""
+    match = re.search(r"\bhow many\s+((?:[\w'’-]+\s*){1,3})", question.lower())
+    if not match:
+        return frozenset()
+    phrase: list[str] = []
+    for word in match.group(1).split():
+        if word in _PHRASE_END:
+            break
+        phrase.append(word)
+    return frozenset(content_words(" ".join(phrase)))
+
+
+_COUNT = re.compile(r"(?<![\w.,])(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?%?|" + "|".join(NUMBER_WORDS) + r")\b"
+                    r"((?:\s+[\w'’()-]+){1,4})", re.I)
+
+
+_MONTH_YEAR = re.compile(r"\b(" + "|".join(MONTHS) + r")\s+(?:\d{1,2}(?:st|nd|rd|th)?,?\s+)?((?:19|20)\d\d)\b", re.I)
+
+
+def month_years(text: str) -> set[tuple[str, str]]:
+    """The months a text dates ('31 March 2013', 'September 2017') as (month, year)."""
+    return {(m.group(1).lower(), m.group(2)) for m in _MONTH_YEAR.finditer(text)}
+
+
+def counts(sentence: str, counted: frozenset[str]) -> bool:
+    """Whether the sentence gives a number of what is counted ('220 children are ...', 'seven looked
+    after children'): one of the counted words within the four words after a number."""
+    return bool(counted) and any(counted & content_words(m.group(1)) for m in _COUNT.finditer(sentence))
+
+
+_ROLE_WORDS = frozenset("""chief executive director deputy assistant head heads manager managers officer officers
+lead member members principal social worker workers service services team teams council councils board boards
+local authority authorities children children's young people ofsted inspector inspectors chair chairs
+committee panel group forum partnership trust school schools virtual the a an this these in of for and
+mr mrs ms dr""".split())
+
+
+def has_kind(sentence: str, kind: str, question: str, known: frozenset[str] = frozenset()) -> bool:
+    """Whether the sentence holds a thing of the kind asked for. `known`: words that are not an answer
+    to 'what is it called' (the question's own words, authority names)."""
+    if kind == "number":
+        return bool(numbers_in(sentence))
+    if kind == "money":
+        return bool(re.search(r"£\s?\d|\b\d[\d,.]*\s?(?:million|m|k|bn|billion|pounds)\b", sentence, re.I))
+    if kind == "date":
+        return bool(re.search(r"\b(?:19|20)\d\d\b|\b(?:%s)\b|\b\d+\s+(?:years?|months?|weeks?|days?)\b"
+                              % "|".join(MONTHS), sentence, re.I))
+    asked = {_plain(w) for w in re.findall(r"[A-Za-z][\w'’-]*", question)} | known
+    if re.search(r"['‘\"“][A-Z][^'’\"”]{1,40}['’\"”]", sentence):
+        return True                                   # a quoted name: 'Kickback'
+    text = sentence.strip()
+    for run in _CAPITALISED_RUN.finditer(text):
+        before = text[:run.start()].rstrip().lower()
+        if not before or before.endswith((".", "!", "?")):
+            continue                                  # a capital that only starts the sentence
+        words = [w for w in re.findall(r"[A-Za-z][\w'’-]*", run.group(0)) if w[0].isupper()]
+        fresh = [w for w in words if _plain(w) not in asked and _plain(w) not in _ROLE_WORDS
+                 and _plain(w) not in MONTHS]
+        if any(w.isupper() and len(w) >= 3 for w in fresh):
+            return True                               # an acronym the question did not use: CLICK
+        if fresh and not re.search(r"\b(?:the|a|an)$", before):
+            return True                               # 'the Local Safeguarding Children Board' is a body, not a name
+    return False
+
+
+_CAPITALISED_RUN = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:of|and|for|&)?\s*[A-Z][\w'’-]*)*")
+
+
+def _plain(word: str) -> str:
+    return word.lower().replace("’", "'").removesuffix("'s")
+
+
+def on_topic(sentence: str, question: str) -> bool:
+    """A sentence that shares no content word with the question (glossary synonyms counted) is about
+    something else, however true it is."""
+    wanted = topic_words(question)
+    return not wanted or bool(wanted & expanded_words(sentence))
+
+
+def best_sentences(question: str, passages: Sequence[Passage], *, limit: int = MAX_SENTENCES,
+                   max_words: int = MAX_WORDS, weights: Mapping[str, float] | None = None) -> list[tuple[str, int, float]]:
+    """(sentence, key, score) of the sentences that best answer the question, best first; empty when the
+    passages do not hold the kind of thing asked for. `weights` (word -> IDF) make rare words count more."""
+    core = topic_words(question)
+    weight = (lambda w: weights.get(w, _DEFAULT_WEIGHT)) if weights else (lambda w: 1.0)
+    total = sum(weight(w) for w in core) or 1.0
+    kinds = expected_kinds(question)
+    counted = counted_words(question)
+    asked_dates = month_years(question)
+    two_part = len(re.findall(r"\b(?:what|how|why|which|who|when|where)\b", question.lower())) > 1
+    scored: list[tuple[float, int, int, str, set[str]]] = []
+    known = frozenset(_plain(w) for p in passages for w in (p.hit.report.authority or "").split())
+    for rank, passage in enumerate(passages):
+        paragraph = passage.hit.paragraph
+        context = content_words(" ".join(paragraph.headings) + " " + paragraph.lead_in)
+        for position, sentence in enumerate(split_sentences(passage.text)):
+            if is_instruction(sentence):
+                continue                            # orders inside a report are not an answer
+            words = expanded_words(sentence)
+            coverage = sum(weight(w) for w in core & words) / total
+            context_bonus = 0.15 * sum(weight(w) for w in core & context - words) / total
+            if coverage + context_bonus < MIN_COVERAGE:
+                continue
+            matched = {k for k in kinds if has_kind(sentence, k, question, known)}
+            if kinds and not matched and not two_part:
+                continue                            # 'how many' answered by a sentence without a number
+            # 'How many children ...': a sentence that gives a number of children beats one with any number.
+            count_bonus = 0.15 if counts(sentence, counted) else 0.0
+            # 'between March 2013 and September 2017': a sentence stating one of those dates is about them.
+            date_bonus = 0.15 if asked_dates & month_years(sentence) else 0.0
+            score = coverage + context_bonus + 0.08 / (1 + rank) + 0.1 * len(matched) + count_bonus + date_bonus
+            scored.append((score, rank, position, sentence, matched))
+    scored.sort(key=lambda s: (-s[0], s[1], s[2]))
+    if kinds and not any(s[4] for s in scored):
+        return []                                   # nothing of the kind asked for: abstain
+    chosen: list[tuple[str, int, float]] = []
+    words = 0
+    for score, rank, _, sentence, _ in scored:
+        n = len(sentence.split())
+        if chosen and (words + n > max_words or score < 0.6 * chosen[0][2]):
+            continue
+        if any(sentence == c[0] for c in chosen):
+            continue
+        chosen.append((sentence, passages[rank].key, score))
+        words += n
+        if len(chosen) >= limit:
+            break
+    return chosen
+
+
+def compose(question: str, passages: Sequence[Passage], *, limit: int = MAX_SENTENCES,
+            max_words: int = MAX_WORDS, weights: Mapping[str, float] | None = None) -> str:
+    """The extractive answer with [n] keys, or the shared not-in-the-reports phrase."""
+    chosen = best_sentences(question, passages, limit=limit, max_words=max_words, weights=weights)
+    if not chosen:
+        return NOT_IN_REPORTS
+    return " ".join(_cite(sentence, key) for sentence, key, _ in chosen)
+
+
+def _cite(sentence: str, key: int) -> str:
+    sentence = sentence.strip()
+    match = re.search(r"([.!?])[\"'”’)]?$", sentence)
+    if match:
+        return f"{sentence[:match.start()]} [{key}]{sentence[match.start():]}"
+    return f"{sentence} [{key}]."

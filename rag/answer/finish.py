@@ -1,0 +1,111 @@
+"""From what an engine wrote to a checked Answer: each group's text is checked once against its own
+passages (rag.answer.citations), a comparison becomes a table with one cell per authority, a reply with
+no verified claim becomes the refusal, and authorities the corpus lacks are named."""
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+
+from rag.answer.citations import Checked, check, merge
+from rag.answer.extractive import expected_kinds, has_kind
+from rag.answer.plan import Plan, PlanMode, grade_phrase
+from rag.records import NOT_IN_REPORTS, REPORT_SILENT, Answer, Claim
+from rag.search.question import Query
+from rag.text.words import join_names
+
+
+def check_groups(p: Plan, texts: Sequence[str]) -> list[Checked]:
+    """Each group's text checked against the group's passages (a comparison cell with nothing to say
+    becomes REPORT_SILENT). Empty for plans whose answer comes from data."""
+    if not p.engine_writes:
+        return []
+    checked = []
+    for group, text in zip(p.groups, texts):
+        if p.mode == PlanMode.COMPARE:
+            body = text.strip() if text.strip() and NOT_IN_REPORTS.lower() not in text.lower() else REPORT_SILENT
+            text = re.sub(r"\s*\n+\s*", " ", body)
+        checked.append(check(text, group.passages, question=p.standalone))
+    return checked
+
+
+def finish(p: Plan, checked: Sequence[Checked], *, engine: str, raw_text: str = "", seconds: float = 0.0) -> Answer:
+    """`checked`: check_groups of what the engine wrote (ignored for abstain and judgement plans);
+    `raw_text`: the engine's own text, kept beside the checked answer."""
+    common = {"question": p.question, "hits": p.result.hits, "engine": engine, "standalone_question": p.standalone,
+              "authorities": p.query.authorities, "seconds": seconds, "raw_text": raw_text}
+    if p.mode == PlanMode.ABSTAIN:
+        answer = Answer(text=p.text, abstained=True, **common)
+    elif p.mode == PlanMode.JUDGEMENT:
+        done = check(p.text, p.groups[0].passages, question=p.standalone)
+        answer = Answer(text=done.text, abstained=not done.citations, citations=done.citations, claims=done.claims,
+                        table=_judgement_table(p), **common)
+    elif p.mode == PlanMode.COMPARE:
+        done = merge([(f"{g.authority}: ", c) for g, c in zip(p.groups, checked)])
+        cells = _cells_by_authority(done.text, [g.authority for g in p.groups])
+        table = (("Aspect", *cells.keys()), (_aspect(p.query), *cells.values()))
+        answer = Answer(text=done.text, abstained=all(REPORT_SILENT in c for c in cells.values()),
+                        citations=done.citations, claims=done.claims, table=table, **common)
+    else:
+        done = checked[0] if checked else check("", ())
+        if not any(c.verified for c in done.claims) or not _answers_the_kind_asked(p, done.claims):
+            # Nothing the engine wrote is borne out by the paragraphs: say so, keep the failed claims for the record.
+            answer = Answer(text=NOT_IN_REPORTS, abstained=True, claims=done.claims, **common)
+        else:
+            answer = Answer(text=done.text.strip(), abstained=False, citations=done.citations, claims=done.claims,
+                            **common)
+    return _name_missing(p, answer)
+
+
+def _name_missing(p: Plan, answer: Answer) -> Answer:
+    """Named but not in the corpus: say so, or a comparison reads as if that authority had been covered."""
+    missing = p.query.unknown_authorities
+    if not missing or p.mode == PlanMode.ABSTAIN:
+        return answer
+    covered = join_names(answer.authorities) or "the reports found"
+    note = f"The corpus has no report on {join_names(missing)}, so this answer covers {covered} only."
+    table = answer.table
+    if table:
+        table = (table[0] + tuple(missing),) + tuple(row + ("No report in the corpus.",) * len(missing)
+                                                       for row in table[1:])
+    return replace(answer, text=f"{answer.text}\n\n{note}", table=table)
+
+
+def _answers_the_kind_asked(p: Plan, claims: Sequence[Claim]) -> bool:
+    """A 'how many' question needs a number, a 'what is it called' one a name: verified sentences that
+    hold none do not answer it (they only say something true nearby)."""
+    kinds = expected_kinds(p.groups[0].topic or p.standalone)
+    if not kinds:
+        return True
+    known = frozenset(w.lower() for a in p.query.authorities for w in a.split())
+    return any(has_kind(c.sentence, kind, p.standalone, known) for c in claims if c.verified for kind in kinds)
+
+
+def _cells_by_authority(text: str, authorities: Sequence[str | None]) -> dict[str, str]:
+    cells: dict[str, str] = {}
+    for line in text.split("\n"):
+        for authority in authorities:
+            if authority and line.startswith(f"{authority}:"):
+                cells[authority] = line[len(authority) + 1:].strip()
+    return {a: cells.get(a, REPORT_SILENT) for a in authorities if a}
+
+
+def _aspect(query: Query) -> str:
+    topic = query.topic.strip().rstrip("?.")
+    return topic[:1].upper() + topic[1:] if topic else "Answer"
+
+
+def _judgement_table(p: Plan) -> tuple[tuple[str, ...], ...]:
+    """Areas x authorities, grades in the cells, for a judgement question about several authorities."""
+    authorities = tuple(dict.fromkeys(j.authority for j in p.judgements))
+    if len(authorities) < 2:
+        return ()
+    labels = tuple(dict.fromkeys(j.label for j in p.judgements))
+    rows = [("Judgement", *authorities)]
+    for label in labels:
+        row = [label]
+        for authority in authorities:
+            grades = [grade_phrase(j) for j in p.judgements if j.authority == authority and j.label == label]
+            row.append(grades[0] if grades else REPORT_SILENT)
+        rows.append(tuple(row))
+    return tuple(rows)

@@ -1,0 +1,1 @@
+"""The `rag` command: subcommands, terminal rendering, batch answering and evaluation."""

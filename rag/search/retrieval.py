@@ -1,0 +1,211 @@
+"""Hybrid retrieval: understand the question, restrict to the reports it is about, fuse dense and BM25
+rankings, optionally rerank, and for comparisons gather evidence for every authority separately."""
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from rag.errors import ModelUnavailable
+from rag.index.embedding import Embedder, load_embedder, passage_text
+from rag.index.reader import Index
+from rag.ingest.corpus import PIPELINE_VERSION
+from rag.ofsted.glossary import expand
+from rag.ofsted.judgements import statement_paragraphs
+from rag.records import Hit, Paragraph, Report
+from rag.search.fusion import reciprocal_rank_fusion
+from rag.search.grammar import topic_words
+from rag.search.question import Query, parse_query
+from rag.settings import Settings
+
+DENSE_WEIGHT = 1.0
+LEXICAL_WEIGHT = 1.0
+CANDIDATES = 60       # taken from each ranking before fusion
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: Query
+    hits: tuple[Hit, ...]
+    by_authority: dict[str, tuple[Hit, ...]] = field(default_factory=dict)   # comparisons: each authority's own
+    reports: tuple[str, ...] = ()              # the report ids searched
+
+
+class Reranker:
+    """A sentence-transformers CrossEncoder that rescores (question, passage) pairs."""
+
+    def __init__(self, model: str) -> None:
+        from sentence_transformers import (
+            CrossEncoder,  # heavy (torch): only when a reranker is set
+        )
+        try:
+            self.model = CrossEncoder(model, device="cpu")
+        except Exception as e:
+            raise ModelUnavailable(f"Cannot load the reranker {model!r} ({e}). Point RAG_RERANKER at a local "
+                                   f"CrossEncoder folder, or leave it empty to search without reranking.") from None
+        self.name = model
+
+    def rerank(self, question: str, hits: Sequence[Hit], passages: Sequence[str]) -> list[Hit]:
+        if not hits:
+            return []
+        scores = self.model.predict([(question, p) for p in passages], show_progress_bar=False)
+        order = np.argsort(-np.asarray(scores, dtype=np.float32), kind="stable")
+        return [replace(hits[i], rerank_score=float(scores[i]), score=float(scores[i])) for i in order]
+
+
+class Searcher:
+    """Loaded once per process (index, embedder, reranker) and shared by CLI, chain and UI."""
+
+    def __init__(self, index: Index, embedder: Embedder, *, reranker: Reranker | None = None,
+                 rerank_depth: int = 30) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.reranker = reranker
+        self.rerank_depth = rerank_depth
+        self._lock = threading.Lock()   # the embedder is not guaranteed thread-safe
+        self._statement_cache: dict[tuple[str, str], list[Paragraph]] = {}
+        self.authorities = tuple(sorted({r.authority for r in index.reports.values() if r.authority}))
+
+    # ---- public ---------------------------------------------------------------------------------------
+
+    def search(self, question: str, k: int = 10, *, authorities: Sequence[str] | None = None,
+               year: int | None = None, report_ids: Sequence[str] | None = None) -> SearchResult:
+        query = parse_query(question, self.authorities)
+        wanted = tuple(authorities) if authorities else query.authorities
+        if query.unknown_authorities and not wanted:
+            return SearchResult(query, ())        # only authorities the corpus does not cover
+        vector = self._embed(query.search_text)
+        if query.is_comparison and len(wanted) >= 2:
+            return self._compare(query, vector, wanted, k, year, report_ids)
+        reports = self._reports_for(query, wanted, year, report_ids)
+        hits = self._ranked(query, vector, reports, k)
+        return SearchResult(query, tuple(hits), {}, tuple(reports))
+
+    @classmethod
+    def open(cls, settings: Settings, embedder: Embedder | None = None) -> Searcher:
+        """The searcher over the live index of settings.index, refused (IndexMismatch) when it was built by
+        another embedder or pipeline. `embedder`: one already loaded, to share."""
+        embedder = embedder or load_embedder(settings)
+        index = Index.load(settings.index, embedder_name=embedder.name, dimension=embedder.dimension,
+                           pipeline_version=PIPELINE_VERSION)
+        reranker = Reranker(settings.reranker) if settings.reranker else None
+        return cls(index, embedder, reranker=reranker, rerank_depth=settings.rerank_depth)
+
+    def reopened(self, index_dir: Path) -> Searcher:
+        """A searcher over the live version of `index_dir`, with this one's models."""
+        index = Index.load(index_dir, embedder_name=self.embedder.name,
+                           dimension=self.embedder.dimension, pipeline_version=PIPELINE_VERSION)
+        return Searcher(index, self.embedder, reranker=self.reranker, rerank_depth=self.rerank_depth)
+
+    def neighbours(self, paragraph_id: str, n: int = 2) -> list[Paragraph]:
+        return self.index.neighbours(paragraph_id, n)
+
+    # ---- steps ----------------------------------------------------------------------------------------
+
+    def _embed(self, text: str) -> np.ndarray:
+        with self._lock:
+            return self.embedder.embed([text])[0]
+
+    def _reports_for(self, query: Query, authorities: Sequence[str], year: int | None,
+                     report_ids: Sequence[str] | None) -> list[str]:
+        """The reports a question is about: its authorities, narrowed by year and report kind when that
+        still leaves a report (a wrong guess must not leave the user with nothing)."""
+        reports = list(self.index.reports.values())
+        if report_ids:
+            return [r.id for r in reports if r.id in set(report_ids)]
+        chosen: list[Report] = []
+        for authority in authorities or [None]:
+            pool = [r for r in reports if authority is None or r.authority == authority]
+            wanted_year = year or (query.year_for(authority) if authority else query.year)
+            pool = _narrow(pool, lambda r, y=wanted_year: r.year == y) if wanted_year else pool
+            if query.report_kind:
+                pool = _narrow(pool, lambda r: _kind_matches(r, query.report_kind))
+            chosen.extend(pool)
+        return [r.id for r in chosen]
+
+    def _ranked(self, query: Query, vector: np.ndarray, report_ids: Sequence[str], k: int) -> list[Hit]:
+        if not report_ids:
+            return []
+        rows = self.index.rows_for_reports(report_ids) if len(report_ids) < len(self.index.reports) else None
+        dense = [row for row, _ in self.index.dense_search(vector, CANDIDATES, rows)]
+        lexical = [row for row, _ in self.index.lexical_search(_lexical_query(query), CANDIDATES, rows)]
+        # A keyword-short question ('compare caseloads') is BM25's strength; a paraphrased one the embedder's.
+        lexical_weight = LEXICAL_WEIGHT * (2.0 if len(topic_words(query.topic or query.text)) <= 2 else 1.0)
+        fused = reciprocal_rank_fusion([dense, lexical], [DENSE_WEIGHT, lexical_weight],
+                                       boosted=self._judgement_rows(query, report_ids))
+        dense_rank = {row: rank for rank, row in enumerate(dense, start=1)}
+        lexical_rank = {row: rank for rank, row in enumerate(lexical, start=1)}
+        hits = [self._hit(row, score, dense_rank.get(row), lexical_rank.get(row)) for row, score in fused]
+        if self.reranker is not None:
+            head = hits[:self.rerank_depth]
+            passages = [passage_text(h.report, h.paragraph) for h in head]
+            hits = self.reranker.rerank(query.text, head, passages) + hits[self.rerank_depth:]
+        return hits[:k]
+
+    def _judgement_rows(self, query: Query, report_ids: Sequence[str]) -> list[int]:
+        """Paragraphs stating a grade the question asks about: the judgements table's citation and, for
+        the 2013+ framework, the other sentences that state the same grade."""
+        if not query.asks_judgement:
+            return []
+        areas = query.judgement_areas or ((query.judgement_area,) if query.judgement_area else ())
+        rows: set[int] = set()
+        for rid in report_ids:
+            report = self.index.reports[rid]
+            rows.update(self.index.row(j.paragraph_id) for j in report.judgements if query.asks_for(j))
+            for area in areas:
+                rows.update(self.index.row(p.id) for p in self._statements(report, area)[:2])
+        return sorted(rows)
+
+    def _statements(self, report: Report, area: str) -> list[Paragraph]:
+        key = (report.id, area)
+        if key not in self._statement_cache:
+            self._statement_cache[key] = statement_paragraphs(report.paragraphs, area) \
+                if report.report_type.startswith("ofsted") else []
+        return self._statement_cache[key]
+
+    def _compare(self, query: Query, vector: np.ndarray, authorities: Sequence[str], k: int,
+                 year: int | None, report_ids: Sequence[str] | None) -> SearchResult:
+        """Each authority is searched on its own, then the lists are interleaved, so one authority's
+        paragraphs cannot crowd out another's."""
+        per = max(3, -(-k // len(authorities)))
+        by_authority: dict[str, tuple[Hit, ...]] = {}
+        searched: list[str] = []
+        for authority in authorities:
+            reports = self._reports_for(query, [authority], year, report_ids)
+            searched.extend(reports)
+            by_authority[authority] = tuple(self._ranked(query, vector, reports, per))
+        merged: list[Hit] = []
+        for rank in range(per):
+            for authority in authorities:
+                group = by_authority[authority]
+                if rank < len(group):
+                    merged.append(group[rank])
+        return SearchResult(query, tuple(merged[:max(k, len(authorities))]), by_authority, tuple(searched))
+
+    def _hit(self, row: int, score: float, dense_rank: int | None, lexical_rank: int | None) -> Hit:
+        paragraph = self.index.paragraphs[row]
+        return Hit(paragraph, self.index.report_of(paragraph), score, dense_rank, lexical_rank)
+
+
+def _lexical_query(query: Query) -> str:
+    """BM25 gets the question without the authority names and years it was already filtered by: in an
+    authority's own report its name is on every page and would only add noise."""
+    if not query.authorities or not query.topic.strip():
+        return query.search_text
+    return " ".join((query.topic, *expand(query.topic)))
+
+
+def _narrow(pool: list[Report], keep) -> list[Report]:
+    narrowed = [r for r in pool if keep(r)]
+    return narrowed or pool
+
+
+def _kind_matches(report: Report, kind: str) -> bool:
+    if kind == "inspection":
+        return report.report_type.startswith("ofsted")
+    if kind in ("overview", "self-assessment", "annual-report"):
+        return report.report_type == "council_overview"
+    return True

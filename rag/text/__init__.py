@@ -1,0 +1,1 @@
+"""Text handling shared by every stage: incoming text made safe, and words (tokens, stems, stop words)."""
