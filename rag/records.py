@@ -14,12 +14,20 @@ REPORT_SILENT = "The report does not say."   # a comparison cell for an authorit
 
 # The values of Report.report_type, and how a reader names them.
 REPORT_TYPES = {
-    "ofsted_sif": "Ofsted inspection",
+    "ofsted_ilacs": "Ofsted inspection of local authority children's services",
+    "ofsted_sif": "Ofsted inspection",          # the single inspection framework, 2013-2018
+    "ofsted_lac": "Ofsted inspection of looked after children services",
+    "ofsted_cp": "Ofsted inspection of arrangements for the protection of children",
     "ofsted_slac": "Ofsted safeguarding and looked after children inspection",
+    "ofsted_focused_visit": "Ofsted focused visit",
+    "ofsted_monitoring_visit": "Ofsted monitoring visit",
+    "ofsted_jtai": "Ofsted joint targeted area inspection",
     "ofsted_other": "Ofsted report",
     "council_overview": "Council overview",
     "other": "Report",
 }
+# Frameworks whose reports carry no graded judgements at all.
+UNGRADED_TYPES = frozenset({"ofsted_focused_visit", "ofsted_monitoring_visit", "ofsted_jtai", "council_overview", "other"})
 
 
 @dataclass(frozen=True)
@@ -49,9 +57,10 @@ class Judgement:
     label: str                   # the area as the report names it
     grade: str                   # on the report's own scale, e.g. "requires improvement"
     paragraph_id: str            # the paragraph that states the grade
-    framework: str = ""          # "sif" (2013-2018 single inspection framework) or "slac" (2009-2012)
+    framework: str = ""          # "ilacs" (2018-), "sif" (2013-2018), "lac" (2012-13), "slac" (2009-2012)
     service: str = ""            # SLAC only: "safeguarding" or "looked_after"
-    grade_number: int | None = None   # SLAC grades also have a number: 1 outstanding ... 4 inadequate
+    grade_number: int | None = None   # 2009-13 grades also have a number: 1 outstanding ... 4 inadequate
+    grade_text: str = ""         # the grade in the report's own words: "Requires improvement to be good"
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,8 @@ class Report:
     published: str | None = None
     confidence: str = "high"     # high | medium | low: how sure metadata detection is
     notes: tuple[str, ...] = ()  # why confidence is not high, or what the catalog overrode
+    variant: str = ""            # of the framework: "standard", "short", "with LSCB review", "re-inspection"...
+    lead_inspector: str | None = None
     paragraphs: tuple[Paragraph, ...] = field(default=(), repr=False)
     judgements: tuple[Judgement, ...] = field(default=(), repr=False)
 
@@ -83,7 +94,8 @@ class Report:
             "id": self.id, "file": self.file, "title": self.title, "authority": self.authority,
             "report_type": self.report_type, "date": self.date, "year": self.year,
             "inspection_start": self.inspection_start, "inspection_end": self.inspection_end,
-            "published": self.published, "paragraphs": len(self.paragraphs),
+            "published": self.published, "variant": self.variant, "lead_inspector": self.lead_inspector,
+            "paragraphs": len(self.paragraphs),
             "judgements": len(self.judgements), "confidence": self.confidence, "notes": list(self.notes),
         }
 

@@ -3,6 +3,7 @@ numbers below), not taken from the code's output; each judgement must cite a par
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -164,14 +165,30 @@ def test_extract_prefers_a_sentence_and_notes_conflicts():
     found, notes = extract("r", "Sometown", "2015", "ofsted_sif", paragraphs)
     assert {(j.area, j.grade, j.paragraph_id) for j in found} == {
         ("help_and_protection", INADEQUATE, "r:1"), ("adoption_performance", RI, "r:2")}
-    assert notes == ["The report states more than one grade for Adoption performance: good, requires improvement."]
+    assert notes == ["Adoption performance is requires improvement in the report's summary, but the body also says good."]
+
+
+def test_the_front_page_summary_decides_and_a_sentence_of_the_same_grade_is_cited():
+    paragraphs = [
+        para(0, "1. Children who need help and protection | Requires improvement\n2. Adoption performance | Good",
+             kind="table"),
+        para(1, "At the last inspection in 2014, the experiences and progress of children who need help and "
+                "protection were inadequate."),
+        para(2, "The graded judgement for adoption performance is good."),
+        para(3, "The experiences and progress of children who need help and protection: inadequate",
+             headings=("Previous Ofsted inspections",)),
+    ]
+    paragraphs = [replace(p, page=1 if p.ordinal == 0 else 5) for p in paragraphs]
+    found, _ = extract("r", "Sometown", "2017", "ofsted_sif", paragraphs)
+    assert {(j.area, j.grade, j.paragraph_id) for j in found} == {
+        ("help_and_protection", RI, "r:0"), ("adoption_performance", GOOD, "r:2")}
 
 
 def test_extract_nothing_for_reports_that_are_not_inspections():
     paragraphs = [para(0, "The overall judgement is good.")]
     assert extract("r", "Sometown", "2017", "council_overview", paragraphs) == ([], [])
     assert extract("r", "Sometown", "2017", "other", paragraphs) == ([], [])
-    assert extract("r", "Sometown", "2017", "ofsted_other", paragraphs)[0][0].grade == GOOD
+    assert extract("r", "Sometown", "2017", "ofsted_other", paragraphs) == ([], [])     # a kind not known: no guess
 
 
 def test_slac_record_of_main_findings_disagreement_is_noted():

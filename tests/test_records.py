@@ -102,7 +102,8 @@ def test_report_summary_counts_instead_of_listing(report):
     summary = full.summary()
     assert summary == {"id": "testshire-2015", "file": "testshire-2015.txt", "title": "Testshire report",
                        "authority": "Testshire", "report_type": "ofsted_sif", "date": "2015-06-01", "year": 2015,
-                       "inspection_start": None, "inspection_end": None, "published": None, "paragraphs": 2,
+                       "inspection_start": None, "inspection_end": None, "published": None, "variant": "",
+                       "lead_inspector": None, "paragraphs": 2,
                        "judgements": 1, "confidence": "low", "notes": ["title page missing"]}
     json.dumps(summary)
 

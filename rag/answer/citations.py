@@ -33,9 +33,10 @@ class Checked:
     citations: tuple[Citation, ...]
 
 
-def check(answer: str, passages: Sequence[Passage], *, question: str = "", mark_unsupported: bool = True) -> Checked:
+def check(answer: str, passages: Sequence[Passage], *, question: str = "", unsupported: str = "mark") -> Checked:
     """Resolve and verify the [n] keys of an answer written from `passages`. Line breaks are kept. Years
-    the question itself names are context, not claims to check."""
+    the question itself names are context, not claims to check. `unsupported`: "mark" a claim its
+    paragraphs do not bear out with [unverified], or "drop" it from the text (it stays in `claims`)."""
     context_years = frozenset(re.findall(r"\b(?:19|20)\d\d\b", question))
     numbering = _Numbering({p.key: p for p in passages})
     claims: list[Claim] = []
@@ -45,10 +46,13 @@ def check(answer: str, passages: Sequence[Passage], *, question: str = "", mark_
             rendered = sentence
         else:
             valid, verdict = resolve(sentence, keys, passages, context_years)
+            if not verdict.verified and unsupported == "drop":
+                claims.append(Claim(sentence, (), False, verdict.reason))
+                continue
             new_keys = numbering.cite(valid, sentence, verdict)
             claims.append(Claim(sentence, tuple(new_keys), verdict.verified, verdict.reason))
             rendered = with_keys(sentence, new_keys)
-            if not verdict.verified and mark_unsupported:
+            if not verdict.verified:
                 rendered += " [unverified]"
         lines.setdefault(line, (prefix, []))[1].append(rendered)
     text = "\n".join(prefix + " ".join(sentences) for prefix, sentences in lines.values())

@@ -25,7 +25,9 @@ def check_groups(p: Plan, texts: Sequence[str]) -> list[Checked]:
         if p.mode == PlanMode.COMPARE:
             body = text.strip() if text.strip() and NOT_IN_REPORTS.lower() not in text.lower() else REPORT_SILENT
             text = re.sub(r"\s*\n+\s*", " ", body)
-        checked.append(check(text, group.passages, question=p.standalone))
+        # What reaches the reader is borne out by a paragraph: an unsupported sentence is left out of the
+        # text and kept, with why, among the answer's claims.
+        checked.append(check(text, group.passages, question=p.standalone, unsupported="drop"))
     return checked
 
 

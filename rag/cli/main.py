@@ -125,7 +125,7 @@ def _assistant(settings: Settings, engine: str | None = None) -> Assistant:
 def _reports(args, settings: Settings) -> int:
     reports = _assistant(settings, engines.EXTRACTIVE).reports()
     if args.json:
-        print(json.dumps([r.summary() for r in reports], indent=2))
+        print(json.dumps([terminal.report_json(r) for r in reports], indent=2))
     else:
         print(terminal.reports_table(reports))
     return 0

@@ -11,6 +11,7 @@ import sys
 import textwrap
 from collections.abc import Callable, Sequence
 
+from rag.ofsted.facts import facts
 from rag.records import REPORT_TYPES, Answer, Citation, Judgement, Paragraph, Report
 from rag.text.sanitize import terminal_safe
 
@@ -49,16 +50,24 @@ def ingest_summary(result) -> str:
 
 @_for_terminal
 def reports_table(reports: Sequence[Report]) -> str:
-    rows = [("id", "file", "authority", "report type", "dates", "paragraphs", "confidence")]
-    for r in reports:
-        dates = r.date or "?"
-        if r.inspection_start:
-            dates = f"inspected {r.inspection_start}..{r.inspection_end or ''}" + (
-                f", published {r.published}" if r.published else "")
-        rows.append((r.id, r.file, r.authority or "?", REPORT_TYPES.get(r.report_type, r.report_type), dates,
-                     str(len(r.paragraphs)), r.confidence))
+    rows = [("id", "authority", "region", "report type", "inspected", "published", "lead inspector", "paragraphs",
+             "grades", "confidence")]
+    for r in sorted(reports, key=lambda r: (r.authority or "", r.date or "")):
+        kind = REPORT_TYPES.get(r.report_type, r.report_type) + (f" ({r.variant})" if r.variant else "")
+        inspected = f"{r.inspection_start}..{r.inspection_end or ''}" if r.inspection_start else "-"
+        place = facts(r.authority)
+        rows.append((r.id, r.authority or "?", place.region if place else "-", kind, inspected,
+                     r.published or ("not stated" if r.report_type.startswith("ofsted") else "-"),
+                     r.lead_inspector or "-", str(len(r.paragraphs)), str(len(r.judgements)), r.confidence))
     notes = [f"  {r.id}: {n}" for r in reports for n in r.notes]
     return table(rows, 70) + ("\nnotes:\n" + "\n".join(notes) if notes else "")
+
+
+def report_json(report: Report) -> dict:
+    """A report's summary with its authority's facts (codes, region) for `rag reports --json`."""
+    place = facts(report.authority)
+    return {**report.summary(), "region": place.region if place else None,
+            "la_code": place.la_code if place else None, "la_code_new": place.la_code_new if place else None}
 
 
 def judgement_json(j: Judgement, index) -> dict:

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field, replace
 from rag.ingest.cleaning import BLANK, BREAK, BULLET, DROPPED, HEADING, SUBBULLET, TABLE, TEXT, Line
 from rag.ingest.pages import assign_pages
 from rag.ofsted.grades import GRADE_IN_HEADING, is_grade_statement, mentions_area
+from rag.ofsted.publication import is_boilerplate
 
 # Bump when chunking or cleaning changes what paragraphs come out: the index is rebuilt.
-CHUNKING_VERSION = "chunk-5"
+CHUNKING_VERSION = "chunk-6"
 
 _TERMINAL = re.compile(r"(?:[.!?:;…)\]]|[.!?][\"'”’])\s*$")
 _GRADE_LINE = re.compile(r"^Grade \d \((?:outstanding|good|adequate|inadequate)\)$", re.I)
@@ -29,7 +30,7 @@ _TOP_LEVEL = re.compile(
     r"|the local authority.s strengths|progress since the last inspection|what the inspection judge?ments mean.*"
     r"|record of main findings:?|about this inspection|the inspection judgements and what they mean"
     r"|service information|safeguarding services|services for looked after children"
-    r"|the experiences and progress of .*"
+    r"|the experiences and progress of .*|the impact of leaders on social work practice.*|what needs to improve\??"
     r"|leadership,? management and governance\b.*\b(?:requires?|inadequate|good|outstanding|adequate)\b.*)$", re.I)
 # A short unpunctuated line that introduces a list ('... is not yet good because') is its lead-in, not a heading.
 _LEAD_IN_END = re.compile(r"\b(?:because|that|which|following|include|including|includes|are|is|were|by|to|of|and"
@@ -182,8 +183,8 @@ def _heading_like(block: Block) -> bool:
         return False
     if _TOP_LEVEL.match(text):
         return not text.endswith(".")     # 'The Local Safeguarding Children Board has ... .' is a sentence
-    if ": " in text:      # 'Lead inspector: Ian Young' is a line of text
-        return False
+    if ": " in text:      # 'Lead inspector: Ian Young' is a line of text, '...care leavers: good' a heading
+        return is_grade_statement(text) and text.rsplit(": ", 1)[0][:1].isupper()
     return not re.search(r"[.;:,]\s*$", text)
 
 
@@ -342,7 +343,7 @@ def chunk(lines: list[Line], contents: dict[str, int] | None = None) -> list[Chu
     lines = [line for line in assign_pages(lines, contents) if line.kind != DROPPED]
     blocks = build_blocks(lines)
     repair_hyphenation(blocks)
-    blocks = merge_continuations(blocks)
+    blocks = [b for b in merge_continuations(blocks) if not is_boilerplate(b.text)]
     blocks = mark_headings(blocks)
     blocks = merge_tiny(blocks)
     infer_numbers(blocks)

@@ -95,6 +95,8 @@ def clean_inline(text: str) -> str:
     text = strip_markdown_marks(text)
     text = strip_footnote_marks(text)
     text = text.replace("\u00a0", " ").replace("\u00ad", "")
+    if not _BULLET.match(text):
+        text = _PRIVATE_USE.sub("", text)        # a symbol-font glyph inside a line: a box to a reader
     text = re.sub(r"[ \u2000-\u200b]+", " ", text)
     # OCR debris before the first word, e.g. ') . Inadequate' from a table border.
     text = re.sub(r"^(?:[).,;:|]\s*)+(?=[A-Za-z])", "", text.strip(" "))
@@ -105,8 +107,10 @@ def clean_inline(text: str) -> str:
 
 _PAGE_NUMBER = re.compile(r"^\s*(?:page\s+)?(\d{1,3})(?:\s+of\s+\d{1,3})?\s*$", re.I)
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
-# Bullet glyphs, including OCR misreadings of a square bullet ('B ', 'm ', '®') and private-use glyphs.
-_BULLET = re.compile(r"^\s*(?:[-*•·■▪●◦○®\uf0b7\uf0a7\uf0d8]|[Bm](?=\s+[A-Z0-9]))\s+(?=\S)")
+# Bullet glyphs, including OCR misreadings of a square bullet ('B ', 'm ', '®') and the private-use glyphs
+# of Word's symbol fonts (U+F0B7, U+F06E, ...), which show as boxes anywhere else.
+_BULLET = re.compile(r"^\s*(?:[-*•·■▪●◦○◼®]\s+|[\ue000-\uf8ff]\s*|[Bm]\s+(?=[A-Z0-9]))(?=\S)")
+_PRIVATE_USE = re.compile(r"[\ue000-\uf8ff]")
 _SUB_BULLET = re.compile(r"^(?:\s{1,8}[-*•◦o]\s+|\s*[—–]\s+)(?=\S)")
 _NUMBERED = re.compile(r"^(?:-\s+)?(\d{1,3})\.\s+(?=\S)")
 _GRADE_GLUED = re.compile(r"^(.{3,120}?)\s*\*\*(Grade \d \([a-z ]+\))\*\*\s*$")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.errors import EmptyReport, ReportTooLarge, UnreadableReport, UnsupportedFormat
+from rag.ingest.pdf import layout_lines
 from rag.text.sanitize import without_escapes
 
 SUPPORTED = (".txt", ".md", ".pdf", ".docx", ".html", ".htm")
@@ -96,18 +97,10 @@ def _read_pdf(path: Path, data: bytes) -> list[SourceLine]:
         doc = pymupdf.open(stream=data, filetype="pdf")
     except Exception as e:  # pymupdf raises its own error types for broken files
         raise UnreadableReport(f"{path.name}: not a readable PDF ({e}); download it again.") from None
-    lines: list[SourceLine] = []
     with doc:
         if doc.needs_pass:
             raise UnreadableReport(f"{path.name}: the PDF is password-protected; save a copy without a password.")
-        for number, page in enumerate(doc, start=1):
-            for block in page.get_text("blocks", sort=True):
-                if block[6] != 0:   # image block
-                    continue
-                text = block[4].strip("\n")
-                lines.extend(SourceLine(t, number, continues=i > 0) for i, t in enumerate(text.split("\n")))
-                lines.append(SourceLine("", number))
-    return lines
+        return [SourceLine(text, page, continues) for text, page, continues in layout_lines(doc)]
 
 
 def _read_docx(path: Path, data: bytes) -> list[SourceLine]:

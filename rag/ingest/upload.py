@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.errors import EmptyReport, ReportError, UnreadableReport, UnsupportedFormat, UploadRejected
-from rag.ingest.corpus import copy_of, parse_report
+from rag.ingest.corpus import copy_of, corpus_files, parse_report, relative_name
 from rag.ingest.readers import SUPPORTED
 from rag.records import Report
 
@@ -122,10 +122,9 @@ def _same_content(corpus_dir: Path, data: bytes) -> str | None:
     if not corpus_dir.is_dir():
         return None
     digest = hashlib.sha256(data).hexdigest()
-    for path in corpus_dir.iterdir():
-        if path.is_file() and path.stat().st_size == len(data) and \
-                hashlib.sha256(path.read_bytes()).hexdigest() == digest:
-            return path.name
+    for path in corpus_files(corpus_dir):
+        if path.stat().st_size == len(data) and hashlib.sha256(path.read_bytes()).hexdigest() == digest:
+            return relative_name(corpus_dir, path)
     return None
 
 

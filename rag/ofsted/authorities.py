@@ -114,6 +114,9 @@ def authority_kind(authority: str) -> str | None:
 
 def canonical_authority(name: str) -> str | None:
     """'London Borough of Hammersmith & Fulham' -> 'Hammersmith and Fulham'; None if no authority."""
+    exact = {a.lower(): a for a in _gazetteer().kinds}.get(" ".join(name.split()).lower())
+    if exact:
+        return exact            # a bare name ('Reading'), which in running text might be a word
     mentions = find_mentions(name, in_question=True)
     return mentions[0].authority if mentions else None
 

@@ -6,10 +6,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# Canonical area key -> (label, pattern). Areas of the single inspection framework (2013-2018) and of
-# the 2009-2012 safeguarding and looked after children (SLAC) inspections.
+# Canonical area key -> (label, pattern). Areas of ILACS (2018-), the single inspection framework
+# (2013-2018), the 2012-13 looked after children inspections and the 2009-2012 safeguarding and looked after
+# children (SLAC) inspections.
 AREAS: dict[str, tuple[str, str]] = {
     "overall_effectiveness": ("Overall effectiveness", r"(?:the )?overall (?:judgement|effectiveness)(?: of [\w\s',]{3,80}?)?"),
+    "impact_of_leaders": ("The impact of leaders on social work practice with children and families",
+                          r"(?:the )?impact of leaders on social work practice(?: with children and families)?"),
+    "children_in_care": ("The experiences and progress of children in care",
+                         r"(?:the )?experiences? and progress of children in care(?: and care leavers)?"),
     "help_and_protection": ("Children who need help and protection",
                             r"(?:the experiences and progress of )?children who need help and protection"),
     "looked_after_permanence": ("Children looked after and achieving permanence",
@@ -24,6 +29,8 @@ AREAS: dict[str, tuple[str, str]] = {
              r"|the LSCB"),
     # SLAC (2011) areas: their label depends on the service heading they sit under.
     "capacity_for_improvement": ("Capacity for improvement", r"(?:the )?capacity (?:for|to) improve(?:ment)?"),
+    "outcomes": ("Outcomes for looked after children and young people",
+                 r"outcomes for looked after children(?: and young people)?"),
     "safe": ("Children and young people are safe and feel safe", r"children and young people are safe and feel safe"),
     "quality_of_provision": ("Quality of provision", r"(?:the )?quality of provision"),
     "health_contribution": ("The contribution of health agencies to keeping children and young people safe",
@@ -44,8 +51,14 @@ AREAS: dict[str, tuple[str, str]] = {
 }
 SIF_AREAS = ("overall_effectiveness", "help_and_protection", "looked_after_permanence", "adoption_performance",
              "care_leavers", "leadership_management_governance", "lscb")
+ILACS_AREAS = ("overall_effectiveness", "impact_of_leaders", "help_and_protection", "children_in_care", "care_leavers")
+LAC_AREAS = ("overall_effectiveness", "capacity_for_improvement", "outcomes", "quality_of_provision",
+             "leadership_management")
+# The one scale a reader compares on, best first (the 2009-13 frameworks' 'adequate' sits where
+# 'requires improvement' does).
+GRADE_ORDER = ("outstanding", "good", "requires improvement", "adequate", "inadequate")
 
-GRADE_WORDS = r"outstanding|good|requires? improvement|adequate|inadequate"
+GRADE_WORDS = r"outstanding|good|requires? improvement(?: to be good)?|adequate|inadequate"
 _GRADE = re.compile(rf"\b({GRADE_WORDS})\b", re.I)
 _NUMBERED_GRADE = re.compile(r"Grade ([1-4]) \((outstanding|good|adequate|inadequate)\)", re.I)
 # A grade written inside a heading by a table-to-text conversion: capitalised, as in the table cell.
@@ -62,6 +75,8 @@ class GradeStatement:
     grade_number: int | None
     start: int
     end: int
+    words: str = ""     # the grade as the report writes it: "Requires improvement to be good", "Grade 4 (inadequate)"
+    earlier: bool = False   # said of an earlier inspection ("at the last inspection in 2021, ... was inadequate")
 
 
 def normalise_grade(word: str) -> str:
@@ -78,13 +93,22 @@ def _statement_pattern(area_pattern: str) -> re.Pattern[str]:
     # or a table/heading cell "<area> | <grade>".
     return re.compile(
         rf"(?:the graded judgement (?:for|about|on) )?(?P<area>{area_pattern})"
-        rf"(?:\s*\|\s*|{_VERB}{_THAT}\s+|\s+)"
+        rf"(?:(?:{_VERB}{_THAT})?\s*\|\s*|\s*:\s*|{_VERB}{_THAT}\s+|\s+)"
         rf"(?P<grade>{GRADE_WORDS}|Grade [1-4] \((?:{GRADE_WORDS})\))\b",
         re.I)
 
 
 _PATTERNS = {key: _statement_pattern(pattern) for key, (_, pattern) in AREAS.items()}
-_OVERALL = re.compile(rf"the overall judgement is(?: that [\w\s']{{3,40}}?)?\s+(?P<grade>{GRADE_WORDS})\b", re.I)
+_OVERALL = re.compile(rf"the overall judgement is(?: that [\w\s']{{3,40}}?)?\s+(?P<grade>{GRADE_WORDS})\b"
+                      rf"|^\W*children['’]s services in [A-Z][\w ,.'’&-]{{2,60}}? (?:(?:are|is)\s+)?(?P<headline>{GRADE_WORDS})\b", re.I)
+# A sentence about an earlier inspection, whose grades are history, not this report's judgements.
+EARLIER_INSPECTION = re.compile(
+    r"\b(?:last|previous|earlier|prior|former|preceding)\s+(?:full\s+|standard\s+|short\s+|ofsted\s+|single\s+)?"
+    r"(?:inspection|re-?inspection|judgement)s?\b|\b(?:since|at|in|during)\s+(?:the\s+)?(?:inspection|re-?inspection)"
+    r"\s+(?:in|of)\s+(?:[A-Z][a-z]+\s+)?(?:19|20)\d\d\b|\bwhen\s+(?:it|they|the\s+\w+)\s+(?:was|were)\s+"
+    r"(?:judged|graded|found)\b|\bpreviously\s+(?:judged|graded|found|rated)\b|\bin\s+(?:19|20)\d\d,?\s+(?:when|the)\b"
+    r"|\b(?:was|were)\s+(?:judged|graded|found|rated)\s+(?:to\s+be\s+)?\w+(?:\s+\w+){0,3}\s+in\s+(?:19|20)\d\d\b",
+    re.I)
 _DEFINITION = re.compile(r"\b(?:if|an?\s+(?:LSCB|local authority)\s+(?:that\s+)?(?:is\s+)?)\b", re.I)
 
 
@@ -99,22 +123,24 @@ def find_statements(text: str) -> list[GradeStatement]:
         offset = sentence_match.start()
         overall = _OVERALL.search(sentence)
         if overall:
-            found.append(_statement("overall_effectiveness", overall, offset))
+            found.append(_statement("overall_effectiveness", overall, offset, sentence))
         for key, pattern in _PATTERNS.items():
             for match in pattern.finditer(sentence):
                 if key == "overall_effectiveness" and overall:
                     continue
-                found.append(_statement(key, match, offset))
+                found.append(_statement(key, match, offset, sentence))
     return _dedupe(found)
 
 
-def _statement(area: str, match: re.Match[str], offset: int) -> GradeStatement:
-    grade = match.group("grade")
+def _statement(area: str, match: re.Match[str], offset: int, sentence: str = "") -> GradeStatement:
+    grade = match.group("grade") if "grade" in match.re.groupindex and match.group("grade") else match.group("headline")
+    earlier = bool(EARLIER_INSPECTION.search(sentence))
     numbered = _NUMBERED_GRADE.match(grade)
     if numbered:
         return GradeStatement(area, normalise_grade(numbered.group(2)), int(numbered.group(1)),
-                              offset + match.start(), offset + match.end())
-    return GradeStatement(area, normalise_grade(grade), None, offset + match.start(), offset + match.end())
+                              offset + match.start(), offset + match.end(), " ".join(grade.split()), earlier)
+    return GradeStatement(area, normalise_grade(grade), None, offset + match.start(), offset + match.end(),
+                          " ".join(grade.split()), earlier)
 
 
 def _dedupe(statements: list[GradeStatement]) -> list[GradeStatement]:

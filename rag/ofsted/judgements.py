@@ -8,47 +8,70 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rag.ofsted.grades import AREAS, SIF_AREAS, find_statements, grade_in
-from rag.records import Judgement, Paragraph
+from rag.ofsted import ilacs
+from rag.ofsted.grades import AREAS, EARLIER_INSPECTION, LAC_AREAS, SIF_AREAS, GradeStatement, find_statements, grade_in
+from rag.records import REPORT_TYPES, UNGRADED_TYPES, Judgement, Paragraph
 
 SERVICES = {"safeguarding services": "safeguarding", "services for looked after children": "looked_after"}
 SERVICE_LABELS = {"safeguarding": "Safeguarding services", "looked_after": "Services for looked after children"}
+SUMMARY_PAGES = 2      # the front page states a SIF report's grades (a long title can push them to page 2)
 _NUMBER_OF_GRADE = {"outstanding": 1, "good": 2, "adequate": 3, "inadequate": 4}
 
 
 def extract(report_id: str, authority: str | None, when: str | None, report_type: str,
-            paragraphs: Sequence[Paragraph]) -> tuple[list[Judgement], list[str]]:
-    """Returns (judgements, notes). Notes flag disagreements between places that state a grade."""
+            paragraphs: Sequence[Paragraph], variant: str = "") -> tuple[list[Judgement], list[str]]:
+    """Returns (judgements, notes). Notes flag disagreements between places that state a grade, and
+    grades a framework does not give."""
+    if report_type == "ofsted_ilacs":
+        return ilacs.extract(report_id, authority or "", when or "", paragraphs, variant)
     if report_type == "ofsted_slac":
         return _slac(report_id, authority or "", when or "", paragraphs)
-    if report_type in ("ofsted_sif", "ofsted_other"):
+    if report_type == "ofsted_lac":
+        return _graded_headings(report_id, authority or "", when or "", paragraphs, LAC_AREAS, "lac")
+    if report_type == "ofsted_sif":
         return _sif(report_id, authority or "", when or "", paragraphs)
+    if report_type in UNGRADED_TYPES - {"council_overview", "other"}:
+        return [], [f"A {REPORT_TYPES[report_type].lower().removeprefix('ofsted ')} carries no graded judgements."]
     return [], []
 
 
 def _sif(report_id: str, authority: str, when: str, paragraphs: Sequence[Paragraph]):
-    # Priority: a sentence or heading that states the grade, then a section's 'Key judgement' box, then
-    # the summary table on the front page. Document order breaks ties.
-    best: dict[str, tuple[int, int, Paragraph, str]] = {}
-    seen: dict[str, set[str]] = {}
+    """The front page's summary (the headline and the table of judgements) states the report's grades; the
+    body repeats them in sentences, headings and judgement boxes, which are cited where they agree (a
+    sentence reads better than a table cell). Without a front page, the body is all there is. Grades of an
+    earlier inspection (a re-inspection lists them) are never this report's."""
+    summary: dict[str, GradeStatement] = {}
+    candidates: dict[str, list[tuple[int, int, Paragraph, GradeStatement]]] = {}
     for order, p in enumerate(paragraphs):
-        if re.search(r"what the inspection judge?ments mean", p.section, re.I):
-            continue                      # definitions of the grade scale, not judgements
-        priority = _priority(p)
+        if re.search(r"what the inspection judge?ments mean", p.section, re.I) or about_earlier(p):
+            continue                      # definitions of the grade scale, or an earlier inspection's grades
         for statement in find_statements(p.text):
-            if statement.area not in SIF_AREAS:
+            if statement.area not in SIF_AREAS or statement.earlier:
                 continue
-            seen.setdefault(statement.area, set()).add(statement.grade)
-            candidate = (priority, order, p, statement.grade)
-            if statement.area not in best or candidate[:2] < best[statement.area][:2]:
-                best[statement.area] = candidate
-    judgements = [
-        Judgement(report_id, authority, when, area, AREAS[area][0], grade, p.id, "sif",
-                  grade_number=None)
-        for area in SIF_AREAS if area in best for _, _, p, grade in [best[area]]]
-    notes = [f"The report states more than one grade for {AREAS[a][0]}: {', '.join(sorted(g))}."
-             for a, g in seen.items() if len(g) > 1]
+            candidates.setdefault(statement.area, []).append((_priority(p), order, p, statement))
+            if p.page is not None and p.page <= SUMMARY_PAGES and statement.area not in summary:
+                summary[statement.area] = statement
+    judgements, notes = [], []
+    for area in SIF_AREAS:
+        if area not in candidates:
+            continue
+        stated = summary.get(area)
+        grade = stated.grade if stated else min(candidates[area], key=lambda c: c[:2])[3].grade
+        _, _, p, statement = min((c for c in candidates[area] if c[3].grade == grade), key=lambda c: c[:2])
+        judgements.append(Judgement(report_id, authority, when, area, AREAS[area][0], grade, p.id, "sif",
+                                    grade_text=statement.words))
+        others = sorted({c[3].grade for c in candidates[area]} - {grade})
+        if others:
+            notes.append(f"{AREAS[area][0]} is {grade} in the report's summary, but the body also says "
+                         f"{', '.join(others)}.")
     return judgements, notes
+
+
+def about_earlier(p: Paragraph) -> bool:
+    """A paragraph about an earlier inspection: under a 'Previous inspections' heading, or a list whose
+    lead-in says so ('The judgements at the last inspection were:')."""
+    return bool(EARLIER_INSPECTION.search(p.lead_in) or any(
+        re.search(r"\b(?:previous|earlier|last)\b.*\binspection", h, re.I) for h in p.headings))
 
 
 def _priority(p: Paragraph) -> int:
@@ -124,3 +147,17 @@ def _area_of(text: str) -> str | None:
         if re.fullmatch(pattern, text, re.I) or text == label.lower():
             return key
     return None
+
+
+def _graded_headings(report_id: str, authority: str, when: str, paragraphs: Sequence[Paragraph],
+                     areas: Sequence[str], framework: str) -> tuple[list[Judgement], list[str]]:
+    """2012-13 inspections: each judgement is a section heading with 'Grade n (label)' under it, e.g.
+    'Capacity to improve | Grade 2 (Good)'; the record of main findings at the end lists them again."""
+    found: dict[str, Judgement] = {}
+    for p in paragraphs:
+        for statement in find_statements(p.text if p.kind != "paragraph" or len(p.text) < 200 else ""):
+            if statement.area in areas and statement.area not in found and not statement.earlier:
+                found[statement.area] = Judgement(report_id, authority, when, statement.area, AREAS[statement.area][0],
+                                                  statement.grade, p.id, framework, grade_number=statement.grade_number,
+                                                  grade_text=statement.words)
+    return [found[a] for a in areas if a in found], []

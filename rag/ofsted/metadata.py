@@ -12,19 +12,26 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
+from rag.ofsted.authorities import find_mentions
+from rag.ofsted.frameworks import classify
 from rag.records import REPORT_TYPES
 
-CATALOG_FIELDS = ("authority", "report_type", "date", "title", "inspection_start", "inspection_end", "published")
+HEAD_LINES = 50             # the non-empty lines that make the title page
+CATALOG_FIELDS = ("authority", "report_type", "date", "title", "inspection_start", "inspection_end", "published",
+                  "variant", "lead_inspector")
 
 _MONTHS = {m: i for i, m in enumerate(
     ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
      "november", "december"), start=1)}
-_MONTH = r"(January|February|March|April|May|June|July|August|September|October|November|December)"
+_MONTH = (r"(Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|Oct(?:ober)?"
+          r"|Nov(?:ember)?|Dec(?:ember)?)\.?")
 _DATE = re.compile(rf"\b(?:(\d{{1,2}})(?:st|nd|rd|th)?\s+)?{_MONTH}\s+(20\d\d|19\d\d)\b", re.I)
 _DASH = r"\s*(?:–|—|-|to)\s*"
 _INSPECTION_DATES = re.compile(
     rf"inspection dates?\s*:?\s*(\d{{1,2}})(?:\s+{_MONTH})?(?:\s+(\d{{4}}))?{_DASH}(\d{{1,2}})\s+{_MONTH}\s+(\d{{4}})", re.I)
-_PUBLISHED = re.compile(rf"(?:report )?published\s*:?\s*(\d{{1,2}})\s+{_MONTH}\s+(\d{{4}})", re.I)
+_NUMERIC_DATES = re.compile(r"inspection dates?\s*:?\s*(\d{1,2})/(\d{1,2})/(\d{4})" + _DASH + r"(\d{1,2})/(\d{1,2})/(\d{4})", re.I)
+# 'Published: 23 August 2013', or a title page's two columns read across: 'Age group: Published: All 2 August 2013'
+_PUBLISHED = re.compile(rf"(?:report )?published(?:\s*:\s*(?:[A-Za-z]{{1,10}}\s+)?|\s+)(?:(\d{{1,2}})\s+{_MONTH}\s+(\d{{4}})|(\d{{1,2}})/(\d{{1,2}})/(\d{{4}}))", re.I)
 _FUTURE_CONTEXT = re.compile(r"\b(?:will|would|scheduled|planned|plan to|due|expected|anticipated|starting|from|"
                              r"by|until|before|launch(?:ed)? in|early|late|end of)\s+(?:in\s+|the\s+|on\s+)?$", re.I)
 _SIF_TITLE = re.compile(r"inspection of services for children in need of help and protection", re.I)
@@ -49,16 +56,24 @@ class Metadata:
     published: str | None = None
     confidence: str = "high"
     notes: tuple[str, ...] = ()
+    variant: str = ""
+    lead_inspector: str | None = None
 
 
 def detect(text: str, known_authorities_in_text) -> Metadata:
     """`text` is the whole report; `known_authorities_in_text(text) -> [(canonical, count)]` finds authorities."""
-    head = "\n".join(line for line in text.splitlines()[:40] if line.strip())
+    head = "\n".join([line for line in text.splitlines() if line.strip()][:HEAD_LINES])
     notes: list[str] = []
     authority, authority_sure = _authority(text, head, known_authorities_in_text, notes)
-    report_type, type_sure = _report_type(text, head, notes)
     start, end = _inspection_dates(head)
+    framework = classify(head, start, end)
+    if framework is not None:
+        report_type, variant, type_sure = framework.report_type, framework.variant, framework.sure
+    else:
+        (report_type, type_sure), variant = _report_type(text, head, notes), ""
     published = _published(head)
+    if report_type.startswith("ofsted") and start and not published:
+        notes.append("The report prints no publication date; its date is the last day of the inspection.")
     stated = published or end or start or _month_in_title(head)
     if stated:
         when, date_sure = stated, True
@@ -70,10 +85,13 @@ def detect(text: str, known_authorities_in_text) -> Metadata:
     sure = [authority_sure, type_sure, date_sure]
     confidence = "high" if all(sure) else "medium" if sum(sure) >= 2 else "low"
     return Metadata(title, authority, report_type, when, int(when[:4]) if when else None,
-                    start, end, published, confidence, tuple(notes))
+                    start, end, published, confidence, tuple(notes), variant, _lead_inspector(text))
 
 
 def _authority(text: str, head: str, find, notes: list[str]) -> tuple[str | None, bool]:
+    titled = _title_authority(head)
+    if titled is not None:
+        return titled, True
     counts = dict(find(text))
     if not counts:
         notes.append("No English local authority is named in the text.")
@@ -89,6 +107,18 @@ def _authority(text: str, head: str, find, notes: list[str]) -> tuple[str | None
         return best, True
     notes.append(f"Authority uncertain: {', '.join(f'{a} ({c})' for a, c in ranked[:3])}.")
     return best, False
+
+
+def _title_authority(head: str) -> str | None:
+    """The one authority the title, above the inspection dates, names ('Inspection of Newcastle local
+    authority children's services', 'Leicester City'): the report is about it, however often its
+    neighbours are named in the body. Short forms count here, as in a question."""
+    title = re.split(r"(?im)^.*\b(?:inspection dates?|reporting inspector|lead inspector|report published)\b",
+                     head, maxsplit=1)[0]
+    if title == head:
+        return None             # no title page (no dates or inspector under a title)
+    named = {m.authority for m in find_mentions(title, in_question=True)}
+    return named.pop() if len(named) == 1 else None
 
 
 def _report_type(text: str, head: str, notes: list[str]) -> tuple[str, bool]:
@@ -113,12 +143,45 @@ def _report_type(text: str, head: str, notes: list[str]) -> tuple[str, bool]:
     return "other", False
 
 
+_LEAD_INSPECTOR = re.compile(r"\b(?<![Dd]eputy )(?i:lead|reporting) (?i:inspector)\s*:?\s*((?:[A-Z][\w’'\-]*\.?,?\s*){1,4})")
+_NOT_A_NAME = frozenset("Deputy Team Senior Quality Her His HMI Majesty Majesty’s Inspector Inspection Ofsted".split())
+
+
+def _lead_inspector(text: str) -> str | None:
+    """'Lead inspector: Sarah Canto, His Majesty’s Inspector' -> 'Sarah Canto' (the title page, or the
+    list of the inspection team at the end)."""
+    match = _LEAD_INSPECTOR.search(text)
+    if not match:
+        return None
+    words = []
+    for word in match.group(1).split():
+        if word.rstrip(",.") in _NOT_A_NAME:
+            break
+        words.append(word.rstrip(","))
+        if word.endswith(","):
+            break
+    return " ".join(words) if len(words) >= 2 else None
+
+
+def _month_number(month: str) -> int:
+    """'March', 'Mar', 'Sept.' -> 3, 3, 9."""
+    key = month.lower().rstrip(".")[:3]
+    return next(number for name, number in _MONTHS.items() if name.startswith(key))
+
+
 def _iso(day: str | int | None, month: str, year: str | int) -> str:
-    m = _MONTHS[month.lower()]
+    m = _month_number(month)
     return date(int(year), m, int(day)).isoformat() if day else f"{int(year):04d}-{m:02d}"
 
 
 def _inspection_dates(head: str) -> tuple[str | None, str | None]:
+    numeric = _NUMERIC_DATES.search(head)
+    if numeric:                 # '12/09/2016 to 06/10/2016': day, month, year
+        d1, m1, y1, d2, m2, y2 = (int(x) for x in numeric.groups())
+        try:
+            return date(y1, m1, d1).isoformat(), date(y2, m2, d2).isoformat()
+        except ValueError:
+            return None, None
     match = _INSPECTION_DATES.search(head)
     if not match:
         return None, None
@@ -131,8 +194,11 @@ def _inspection_dates(head: str) -> tuple[str | None, str | None]:
 
 def _published(head: str) -> str | None:
     match = _PUBLISHED.search(head)
+    if not match:
+        return None
+    day, month, year, nd, nm, ny = match.groups()
     try:
-        return _iso(*match.groups()) if match else None
+        return _iso(day, month, year) if month else date(int(ny), int(nm), int(nd)).isoformat()
     except ValueError:
         return None
 
@@ -149,7 +215,7 @@ def _latest_date(text: str) -> str | None:
     for match in _DATE.finditer(text):
         if _FUTURE_CONTEXT.search(text[max(0, match.start() - 30):match.start()]):
             continue
-        key = (int(match.group(3)), _MONTHS[match.group(2).lower()])
+        key = (int(match.group(3)), _month_number(match.group(2)))
         best = max(best, key) if best else key
     return f"{best[0]:04d}-{best[1]:02d}" if best else None
 
