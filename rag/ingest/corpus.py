@@ -9,8 +9,8 @@ import hashlib
 import os
 import re
 import threading
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from multiprocessing import get_context
@@ -19,14 +19,14 @@ from pathlib import Path
 from rag.errors import DuplicateReport, EmptyReport, ReportError
 from rag.ingest.chunking import CHUNKING_VERSION, chunk
 from rag.ingest.cleaning import classify_lines, clean_inline, contents_entries
-from rag.ingest.readers import SUPPORTED, read_source
+from rag.ingest.readers import SUPPORTED, document_date, read_source
 from rag.ofsted import judgements
 from rag.ofsted.authorities import find_authorities_in_text
 from rag.ofsted.metadata import apply_catalog, detect, load_catalog
 from rag.progress import Progress
 from rag.records import Paragraph, Report
 
-PIPELINE_VERSION = f"{CHUNKING_VERSION}+meta-2"
+PIPELINE_VERSION = f"{CHUNKING_VERSION}+meta-3"
 PARALLEL_MIN_JOBS = 24       # fewer reports are parsed in-process: starting worker processes costs about 2 s
 
 
@@ -77,7 +77,7 @@ def parse_report(path: Path, catalog_entry: dict[str, str] | None = None, report
     if not chunks:
         raise EmptyReport(f"{path.name}: no paragraphs of text were found; download or export the report again.")
     full_text = "\n".join(clean_inline(line.text) for line in source)    # markup and LaTeX out, as for paragraphs
-    meta = apply_catalog(detect(full_text, find_authorities_in_text), catalog_entry)
+    meta = apply_catalog(detect(full_text, find_authorities_in_text, document_date(path)), catalog_entry)
     rid = report_id or make_report_id(meta.authority, meta.year, meta.report_type, path)
     paragraphs = _paragraphs(rid, chunks)
     found, notes = judgements.extract(rid, meta.authority, meta.date, meta.report_type, paragraphs, meta.variant)
@@ -114,14 +114,19 @@ def _paragraphs(report_id: str, chunks) -> list[Paragraph]:
 
 
 def parse_corpus(corpus_dir: Path, progress: Progress | None = None, previous: dict[str, Report] | None = None,
-                 max_bytes: int | None = None, workers: int | None = None) -> ParsedCorpus:
+                 max_bytes: int | None = None, workers: int | None = None,
+                 on_plan: Callable[[int], None] | None = None,
+                 on_report: Callable[[Report, int, int], None] | None = None) -> ParsedCorpus:
     """Parse every report; `previous` (relative name -> Report from the live index) lets an unchanged file
     (same bytes, no catalog entry then or now) be reused instead of parsed again. Reports are parsed in
     `workers` processes (default: one per core) when there are several.
 
     One bad file never costs the others or the index: it is skipped with its reason, and when it was
     readable before (it has been replaced by a broken copy) its indexed version is kept. A copy of a
-    report already in the corpus (same bytes, or the same paragraphs in another format) is skipped."""
+    report already in the corpus (same bytes, or the same paragraphs in another format) is skipped.
+
+    on_plan(reports to read) is called before reading; on_report(report, done, total) for each report read
+    or reused, as it comes (to embed it while the next ones are read)."""
     previous = previous or {}
     catalog, warnings = load_catalog(corpus_dir)
     files = {relative_name(corpus_dir, path): path for path in corpus_files(corpus_dir)}
@@ -140,8 +145,17 @@ def parse_corpus(corpus_dir: Path, progress: Progress | None = None, previous: d
             skipped[name] = Skipped(name, f"cannot be read ({e.strerror}); check its permissions")
     reusable = {name for name, digest in digests.items() if _reusable(previous.get(name), name, digest, catalog)}
     to_parse = [name for name in order if name in digests and name not in reusable]
-    parsed = _parse_all([(files[n], catalog.get(n), max_bytes, digests[n], n) for n in to_parse], progress,
-                        len(files), workers)
+    if on_plan:
+        on_plan(len(to_parse))
+    for done, name in enumerate(sorted(reusable), start=1):
+        if on_report:
+            on_report(previous[name], done, len(digests))
+
+    def each(report: object, done: int) -> None:
+        if on_report and isinstance(report, Report):
+            on_report(report, len(reusable) + done, len(digests))
+    parsed = _parse_all([(files[n], catalog.get(n), max_bytes, digests[n], n) for n in to_parse],
+                        None if on_report else progress, workers, each)
     reports: list[Report] = []
     by_hash: dict[str, str] = {}
     for name in order:
@@ -191,13 +205,16 @@ def _parse_one(job: tuple) -> Report | Exception:
         return e
 
 
-def _parse_all(jobs: list[tuple], progress: Progress | None, total: int, workers: int | None) -> dict[str, object]:
-    """Relative name -> Report or the exception that stopped it, parsing in processes when it pays."""
+def _parse_all(jobs: list[tuple], progress: Progress | None, workers: int | None,
+               each: Callable[[object, int], None]) -> dict[str, object]:
+    """Relative name -> Report or the exception that stopped it, parsing in processes when it pays; each
+    outcome goes to `each` as it comes."""
     workers = workers or os.cpu_count() or 1
     results: dict[str, object] = {}
 
     def done(name: str, outcome: object) -> None:
         results[name] = outcome
+        each(outcome, len(results))
         if progress:
             progress("reading reports", len(results), len(jobs))
 
@@ -210,8 +227,9 @@ def _parse_all(jobs: list[tuple], progress: Progress | None, total: int, workers
     context = get_context("fork" if threading.active_count() == 1 else "spawn")
     try:
         with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
-            for job, outcome in zip(jobs, pool.map(_parse_one, jobs, chunksize=4)):
-                done(job[4], outcome)
+            futures = {pool.submit(_parse_one, job): job for job in jobs}
+            for future in as_completed(futures):      # in the order they finish: embed one while others read
+                done(futures[future][4], future.result())
     except BrokenProcessPool:
         for job in jobs:
             if job[4] not in results:

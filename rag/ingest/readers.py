@@ -60,6 +60,21 @@ def read_source(path: Path, max_bytes: int | None = None) -> list[SourceLine]:
     return lines
 
 
+def document_date(path: Path) -> str | None:
+    """The day a PDF says it was made (its own metadata), ISO: Ofsted publishes a report within days of
+    making its PDF, so it stands for a publication date the text does not print. None for other formats."""
+    if path.suffix.lower() != ".pdf":
+        return None
+    import pymupdf
+    try:
+        with pymupdf.open(path) as doc:
+            stamp = (doc.metadata or {}).get("creationDate") or ""
+    except Exception:  # noqa: BLE001 - a PDF that cannot be opened has no date to give
+        return None
+    match = re.match(r"D:(\d{4})(\d{2})(\d{2})", stamp)
+    return f"{match.group(1)}-{match.group(2)}-{match.group(3)}" if match else None
+
+
 def decode_text(name: str, data: bytes) -> str:
     if b"\x00" in data[:4096]:
         raise UnreadableReport(f"{name}: looks like a binary file, not text; check it is the report, "

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,6 +19,15 @@ class _Term:
     text: str
     pattern: re.Pattern[str]
     words: frozenset[str]
+    # A piece every match contains, lowercased: a text without it needs no regex search (a text mentions
+    # few of the glossary's terms, and searching for each one costs).
+    needle: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "needle", max(re.split(r"[\s\-]+", self.text.replace("’", "'").lower()), key=len))
+
+    def found_in(self, text: str, lowered: str) -> bool:
+        return self.needle in lowered and bool(self.pattern.search(text))
 
 
 def _phrase_pattern(phrase: str) -> re.Pattern[str]:
@@ -51,13 +60,14 @@ def expand(text: str) -> tuple[str, ...]:
     'looked after children'..., 'looked after children' adds 'LAC', 'CLA'... A term whose words the
     text already has adds nothing."""
     text = text.replace("’", "'")
+    lowered = text.lower()
     present = content_words(text)
     added: list[str] = []
     for group in _glossary():
-        if not any(t.pattern.search(text) for t in group):
+        if not any(t.found_in(text, lowered) for t in group):
             continue
         for term in group:
-            if term.pattern.search(text) or (term.words and term.words <= present):
+            if term.found_in(text, lowered) or (term.words and term.words <= present):
                 continue
             added.append(term.text)
             present |= term.words

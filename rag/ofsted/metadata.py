@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from rag.ofsted.authorities import find_mentions
@@ -60,8 +60,9 @@ class Metadata:
     lead_inspector: str | None = None
 
 
-def detect(text: str, known_authorities_in_text) -> Metadata:
-    """`text` is the whole report; `known_authorities_in_text(text) -> [(canonical, count)]` finds authorities."""
+def detect(text: str, known_authorities_in_text, made: str | None = None) -> Metadata:
+    """`text` is the whole report; `known_authorities_in_text(text) -> [(canonical, count)]` finds authorities;
+    `made`: the day the document says it was made (a PDF's own date), if it says."""
     head = "\n".join([line for line in text.splitlines() if line.strip()][:HEAD_LINES])
     notes: list[str] = []
     authority, authority_sure = _authority(text, head, known_authorities_in_text, notes)
@@ -72,9 +73,11 @@ def detect(text: str, known_authorities_in_text) -> Metadata:
     else:
         (report_type, type_sure), variant = _report_type(text, head, notes), ""
     published = _published(head)
+    made_after = made if made and end and end <= made <= _days_after(end, MAX_PUBLICATION_DELAY) else None
     if report_type.startswith("ofsted") and start and not published:
-        notes.append("The report prints no publication date; its date is the last day of the inspection.")
-    stated = published or end or start or _month_in_title(head)
+        notes.append(f"The report prints no publication date; the date its PDF was made, {made_after}, stands for it."
+                     if made_after else "The report prints no publication date; its date is the last day of the inspection.")
+    stated = published or made_after or end or start or _month_in_title(head)
     if stated:
         when, date_sure = stated, True
     else:
@@ -161,6 +164,16 @@ def _lead_inspector(text: str) -> str | None:
         if word.endswith(","):
             break
     return " ".join(words) if len(words) >= 2 else None
+
+
+MAX_PUBLICATION_DELAY = 150     # days: a PDF made later than this after the inspection is not its publication
+
+
+def _days_after(day: str, days: int) -> str:
+    try:
+        return (date.fromisoformat(day[:10]) + timedelta(days=days)).isoformat()
+    except ValueError:
+        return day
 
 
 def _month_number(month: str) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 # English function words, and the question words that carry no topic ('what', 'how many').
 STOP_WORDS = frozenset("""a an the of in on at to for from by with and or nor but if as is are was were be been being
@@ -37,6 +38,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]?\s+(?=[A-Z0-9\"'“‘(\[])"
 _ABBREVIATIONS = re.compile(r"\b(?:e\.g|i\.e|etc|vs|no|para|paras|approx|St|Dr|Mr|Mrs|Ms|cf)\.$", re.I)
 
 
+@lru_cache(maxsize=200_000)       # a corpus has tens of thousands of distinct words, each stemmed once
 def stem(word: str) -> str:
     """A light suffix stripper (plural, -ing, -ed, -ly, final e): 'improves', 'improved', 'improving' ->
     'improv'. Not linguistically exact: it only has to give a word's forms one key, the same everywhere."""

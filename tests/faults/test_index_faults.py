@@ -206,7 +206,8 @@ def test_a_writer_killed_at_any_step_leaves_a_complete_live_index(world, index, 
         written = {p.name for p in staging[0].iterdir() if p.is_dir() or p.stat().st_size} if staging else set()
         expected = {"lock-held": (0, set()), "embedding": (0, set()), "bm25-build": (1, set()),
                     "faiss-build": (1, set()), "vectors-written": (1, {"reports.json", "vectors.npy"}),
-                    "manifest-unwritten": (1, {"reports.json", "vectors.npy", "faiss.index", "bm25"}),
+                    "manifest-unwritten": (1, {"reports.json", "vectors.npy", "faiss.index", "weights.json",
+                                            "word_counts.json", "bm25"}),
                     "renamed-not-live": (0, set())}[point]
         assert (len(staging), written) == expected   # the kill happened where it claims to
         assert len(others) == (1 if point == "renamed-not-live" else 0)

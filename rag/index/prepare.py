@@ -1,0 +1,153 @@
+"""What an ingest computes per paragraph before it writes a version: the vector of each embedded text
+(by content hash, so unchanged text is never embedded twice) and each report's word counts.
+
+Vectors of the live index are reused only when its manifest, reports.json and vectors.npy verify against
+their checksums and it was made by the same model (a damaged or foreign vector is never copied). The
+builder (rag.index.builder) embeds each report as soon as it is read, while other processes read the
+next ones; the writer then embeds whatever is still missing.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from rag.errors import IndexMismatch, IndexMissing
+from rag.index import versions
+from rag.index.embedding import Embedder, passage_text
+from rag.index.weights import WEIGHTS_VERSION, document_frequencies
+from rag.progress import Progress
+from rag.records import Report
+
+EMBED_STAGE = "embedding paragraphs"
+DEFAULT_BATCH = 32          # texts per embed() call when the embedder names no batch size
+
+
+def content_hash(embedder_name: str, text: str) -> str:
+    return hashlib.sha256(f"{embedder_name}\n{text}".encode()).hexdigest()
+
+
+def passage_hashes(report: Report, embedder_name: str) -> list[tuple[str, str]]:
+    """(content hash, embedded text) of each of the report's paragraphs, in order."""
+    return [(content_hash(embedder_name, text), text)
+            for text in (passage_text(report, p) for p in report.paragraphs)]
+
+
+def words_key(report: Report) -> str:
+    """Identifies a report's word counts by its paragraphs' texts (a re-read report that splits the
+    same way keeps its counts)."""
+    digest = hashlib.sha256()
+    for paragraph in report.paragraphs:
+        digest.update(paragraph.text.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()[:32]
+
+
+class Prepared:
+    """Vectors by content hash and word counts by report, gathered for one index version."""
+
+    def __init__(self, embedder: Embedder, vectors: dict[str, np.ndarray] | None = None,
+                 word_counts: dict[str, dict[str, int]] | None = None, backend: str = "") -> None:
+        self.embedder = embedder
+        self.vectors: dict[str, np.ndarray] = vectors or {}
+        self.word_counts: dict[str, dict[str, int]] = word_counts or {}
+        self.embedded = 0                   # texts embedded by this run
+        self._backend = backend             # of the reused vectors, until this run embeds something
+        self._pending: dict[str, str] = {}  # hash -> text read but not embedded yet
+
+    @classmethod
+    def from_live(cls, index_dir: Path, embedder: Embedder, dimension: int | None) -> Prepared:
+        """What the live index offers. `dimension` None: checked by the model's name only (a lazy embedder
+        is not loaded to ask); the vectors' width is checked against the model when it embeds."""
+        try:
+            folder = versions.live_folder(Path(index_dir))
+            manifest = versions.read_manifest(folder)
+            versions.check_manifest(folder, manifest, embedder.name, dimension, None)
+            versions.verify_files(folder, manifest, ("reports.json", "vectors.npy"))
+            reports = versions.read_json(folder, "reports.json")["reports"]
+            stored = np.load(folder / "vectors.npy", mmap_mode="r")
+        except (IndexMissing, IndexMismatch, OSError, ValueError, KeyError, TypeError):
+            return cls(embedder)
+        hashes = [manifest["paragraphs"].get(p["id"]) for r in reports for p in r["paragraphs"]]
+        if len(hashes) != len(stored):
+            return cls(embedder)
+        stored = np.asarray(stored, dtype=np.float32)
+        vectors = {h: stored[row] for row, h in enumerate(hashes) if h}
+        return cls(embedder, vectors, _live_word_counts(folder, manifest), manifest.get("embedder_backend", ""))
+
+    @property
+    def backend(self) -> str:
+        """What made the vectors: the embedder's backend once it has embedded, else the reused ones'."""
+        if self.embedded:
+            return str(getattr(self.embedder, "backend", "") or self._backend)
+        return self._backend
+
+    def add(self, report: Report) -> None:
+        """Count the report's words (once per distinct report text)."""
+        key = words_key(report)
+        if key not in self.word_counts:
+            self.word_counts[key] = dict(document_frequencies(p.text for p in report.paragraphs))
+
+    def queue(self, report: Report, progress: Progress | None = None) -> None:
+        """Count a report just read and queue its new texts; embed whole batches as they fill, so the
+        model works while the next reports are read."""
+        self.add(report)
+        for digest, text in passage_hashes(report, self.embedder.name):
+            if digest not in self.vectors:
+                self._pending[digest] = text
+        batch = self._batch_size()
+        if len(self._pending) >= 4 * batch:
+            ready = len(self._pending) - len(self._pending) % batch
+            self._embed(list(self._pending.items())[:ready], progress)
+
+    def embed_missing(self, passages: Sequence[tuple[str, str]], progress: Progress | None = None) -> None:
+        """Embed every (hash, text) that has no vector yet."""
+        missing = dict(self._pending)
+        missing.update((h, t) for h, t in passages if h not in self.vectors)
+        self._embed(list(missing.items()), progress)
+
+    def _batch_size(self) -> int:
+        return int(getattr(self.embedder, "batch_size", 0) or DEFAULT_BATCH)
+
+    def _embed(self, items: list[tuple[str, str]], progress: Progress | None) -> None:
+        """Embed in batches, longest texts first so each batch pads to similar lengths."""
+        items = [(h, t) for h, t in items if h not in self.vectors]
+        if not items:
+            return
+        dimension = self.embedder.dimension
+        if self.vectors and len(next(iter(self.vectors.values()))) != dimension:
+            self.vectors = {}               # reused vectors of a same-named model of another width
+        items.sort(key=lambda item: -len(item[1]))
+        batch = self._batch_size()
+        total = self.embedded + len(items) + len(set(self._pending) - {h for h, _ in items})
+        for start in range(0, len(items), batch):
+            chosen = items[start:start + batch]
+            vectors = np.asarray(self.embedder.embed([t for _, t in chosen]), dtype=np.float32)
+            if vectors.shape != (len(chosen), dimension):
+                raise ValueError(f"Embedder {self.embedder.name} returned shape {vectors.shape} for "
+                                 f"{len(chosen)} texts of dimension {dimension}.")
+            # Guard against an embedder that forgets to normalise: inner product must be cosine.
+            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+            for (digest, _), vector in zip(chosen, vectors):
+                self.vectors[digest] = vector
+                self._pending.pop(digest, None)
+            self.embedded += len(chosen)
+            if progress:
+                progress(EMBED_STAGE, self.embedded, max(total, self.embedded))
+
+
+def _live_word_counts(folder: Path, manifest: dict) -> dict[str, dict[str, int]]:
+    """The live version's per-report word counts, when stored, verified and of this counting."""
+    if "word_counts.json" not in manifest.get("files", {}):
+        return {}
+    try:
+        versions.verify_files(folder, manifest, ("word_counts.json",))
+        stored = versions.read_json(folder, "word_counts.json")
+    except (IndexMissing, IndexMismatch, OSError, ValueError, KeyError, TypeError):
+        return {}
+    if stored.get("version") != WEIGHTS_VERSION or not isinstance(stored.get("reports"), dict):
+        return {}
+    return {key: Counter(value) for key, value in stored["reports"].items()}

@@ -1,0 +1,40 @@
+"""Word weights for picking answer sentences: the inverse document frequency of each content word over
+the index's paragraphs, glossary synonyms counted (a rare word in a question counts more than 'children').
+
+An ingest counts each report's words once (rag.index.prepare) and stores the corpus totals with the
+index, so a large index never recounts 60,000 paragraphs when it is opened.
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping
+
+from rag.ofsted.glossary import expanded_words
+
+WEIGHTS_VERSION = 1     # stored with the counts: counts of another version are recounted, never mixed
+
+
+def paragraph_words(text: str) -> set[str]:
+    """The words a paragraph counts once towards their document frequency."""
+    return expanded_words(text)
+
+
+def document_frequencies(texts: Iterable[str]) -> Counter[str]:
+    """word -> how many of the texts contain it."""
+    counts: Counter[str] = Counter()
+    for text in texts:
+        counts.update(paragraph_words(text))
+    return counts
+
+
+def weights_from_counts(frequencies: Mapping[str, int], paragraphs: int) -> dict[str, float]:
+    """word -> log(1 + N / document frequency)."""
+    n = max(1, paragraphs)
+    return {word: math.log(1 + n / count) for word, count in frequencies.items() if count > 0}
+
+
+def word_weights(texts: Iterable[str]) -> dict[str, float]:
+    """The weights of a corpus of paragraph texts, counted now."""
+    texts = list(texts)
+    return weights_from_counts(document_frequencies(texts), len(texts))

@@ -1,0 +1,162 @@
+"""The judgements table of a whole corpus, queried with structured filters: which authorities, which of
+their inspections (the latest of each, those in a time window, every one), which judgement, which grades,
+and changes from one inspection to the next. Deterministic: the same filter gives the same rows, whatever
+engine answers, and every row keeps the paragraph that states its grade.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from rag.ofsted.facts import facts
+from rag.ofsted.grades import AREAS, GRADE_ORDER
+from rag.records import Judgement, Report
+
+EVERY_AREA = "*"                # a filter on every graded judgement of a report ('outstanding in all five')
+NO_GRADE = "no grade"           # a grade filter value: reports that give no grade for the area
+GRADED_TYPES = ("ofsted_ilacs", "ofsted_sif", "ofsted_lac", "ofsted_cp", "ofsted_slac")
+
+
+@dataclass(frozen=True)
+class TableFilter:
+    area: str = "overall_effectiveness"        # a key of rag.ofsted.grades.AREAS
+    grades: frozenset[str] = frozenset()       # normalised grades wanted; empty: any
+    region: str | None = None
+    authorities: frozenset[str] = frozenset()  # restrict to these (a statistical neighbour group); empty: all
+    since: str | None = None                   # ISO date: reports dated on or after
+    until: str | None = None                   # ISO date: reports dated on or before
+    scope: str = "latest"                      # "latest" inspection of each authority, or "all" inspections
+    change: tuple[frozenset[str], frozenset[str]] | None = None   # (from grades, to grades), consecutive inspections
+    every: bool = False                        # the grade at every inspection (with at least min_reports)
+    min_reports: int = 1
+    frameworks: frozenset[str] = frozenset()   # report types; empty: every graded framework
+
+    def describe(self) -> str:
+        """The filter in plain words: what 'I read this as' says."""
+        label = (AREAS[self.area][0].lower() if self.area in AREAS else
+                 "every judgement" if self.area == EVERY_AREA else self.area)
+        parts = []
+        if self.change:
+            parts.append(f"{_either(self.change[0])} then {_either(self.change[1])} at the next inspection, "
+                         f"for {label}")
+        elif self.every:
+            parts.append(f"{_either(self.grades)} for {label} at every inspection"
+                         + (f" (at least {self.min_reports})" if self.min_reports > 1 else ""))
+        else:
+            which = "the latest inspection of each authority" if self.scope == "latest" else "every inspection"
+            parts.append(f"{which}, {label}" + (f", {_either(self.grades)}" if self.grades else ""))
+        if self.region:
+            parts.append(f"authorities in {self.region}")
+        if self.authorities:
+            parts.append(f"{len(self.authorities)} authorities named")
+        if self.since and self.until:
+            parts.append(f"reports dated {self.since[:10]} to {self.until[:10]}")
+        elif self.since:
+            parts.append(f"reports dated {self.since[:10]} or later")
+        elif self.until:
+            parts.append(f"reports dated {self.until[:10]} or earlier")
+        return "; ".join(parts)
+
+
+def _either(grades: frozenset[str]) -> str:
+    ordered = [g for g in (*GRADE_ORDER, NO_GRADE) if g in grades]
+    return " or ".join(ordered) if ordered else "any grade"
+
+
+@dataclass(frozen=True)
+class TableRow:
+    authority: str
+    reports: tuple[Report, ...]                          # the inspection, or (earlier, later) for a change
+    judgements: tuple[Judgement | None, ...]             # the grade each states (None: it gives none)
+    region: str = ""
+
+
+@dataclass(frozen=True)
+class TableResult:
+    filter: TableFilter
+    rows: tuple[TableRow, ...]
+    considered: int = 0                                   # authorities looked at
+    without_grade: tuple[str, ...] = field(default=())   # latest reports that give no such grade
+
+
+def inspections(reports: Sequence[Report], frameworks: frozenset[str] = frozenset()) -> dict[str, list[Report]]:
+    """Each authority's graded inspection reports, oldest first."""
+    kinds = frameworks or frozenset(GRADED_TYPES)
+    out: dict[str, list[Report]] = {}
+    for report in reports:
+        if report.authority and report.report_type in kinds:
+            out.setdefault(report.authority, []).append(report)
+    return {a: sorted(rs, key=report_day) for a, rs in sorted(out.items())}
+
+
+def report_day(report: Report) -> str:
+    return report.date or report.inspection_end or ""
+
+
+def judgement_of(report: Report, area: str) -> Judgement | None:
+    return next((j for j in report.judgements if j.area == area and not j.service), None)
+
+
+def select(reports: Sequence[Report], wanted: TableFilter) -> TableResult:
+    by_authority = inspections(reports, wanted.frameworks)
+    rows: list[TableRow] = []
+    without: list[str] = []
+    considered = 0
+    for authority, mine in by_authority.items():
+        place = facts(authority)
+        if wanted.region and (place is None or place.region != wanted.region):
+            continue
+        if wanted.authorities and authority not in wanted.authorities:
+            continue
+        considered += 1
+        dated = [r for r in mine if _in_window(r, wanted)]
+        if wanted.change:
+            rows += _changes(authority, mine, wanted, place.region if place else "")
+            continue
+        if wanted.every:
+            graded = [(r, judgement_of(r, wanted.area)) for r in mine]
+            graded = [(r, j) for r, j in graded if j is not None]
+            if len(graded) >= wanted.min_reports and all(j.grade in wanted.grades for _, j in graded):
+                rows.append(TableRow(authority, tuple(r for r, _ in graded), tuple(j for _, j in graded),
+                                     place.region if place else ""))
+            continue
+        for report in (dated[-1:] if wanted.scope == "latest" else dated):
+            stated = _stated(report, wanted)
+            if stated is None:
+                if wanted.scope == "latest":
+                    without.append(authority)
+                if NO_GRADE in wanted.grades:
+                    rows.append(TableRow(authority, (report,), (), place.region if place else ""))
+                continue
+            if not wanted.grades or all(j.grade in wanted.grades for j in stated):
+                rows.append(TableRow(authority, (report,), stated, place.region if place else ""))
+    return TableResult(wanted, tuple(rows), considered, tuple(without))
+
+
+def _stated(report: Report, wanted: TableFilter) -> tuple[Judgement, ...] | None:
+    """The judgements the filter looks at in one report: its one area, or every graded area ('*')."""
+    if wanted.area == EVERY_AREA:
+        found = tuple(j for j in report.judgements if not j.service)
+        return found or None
+    judgement = judgement_of(report, wanted.area)
+    return (judgement,) if judgement else None
+
+
+def _in_window(report: Report, wanted: TableFilter) -> bool:
+    day = report_day(report)
+    return (not wanted.since or day >= wanted.since) and (not wanted.until or day <= wanted.until)
+
+
+def _changes(authority: str, mine: list[Report], wanted: TableFilter, region: str) -> list[TableRow]:
+    """Consecutive inspections (of those with the grade) going from one grade to another; with a time
+    window, the later one must fall in it."""
+    graded = [(r, judgement_of(r, wanted.area)) for r in mine]
+    graded = [(r, j) for r, j in graded if j is not None]
+    start, end = wanted.change
+    rows = []
+    for (before, j1), (after, j2) in zip(graded, graded[1:]):
+        if j1.grade in start and j2.grade in end and _in_window(after, wanted):
+            rows.append(TableRow(authority, (before, after), (j1, j2), region))
+    if wanted.scope == "latest":
+        rows = [row for row in rows if row.reports[-1] is graded[-1][0]] if graded else []
+    return rows

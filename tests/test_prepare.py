@@ -1,0 +1,57 @@
+"""What an ingest computes before writing: vectors embedded while reports are still being read, word
+counts stored with the index so opening it never recounts, and nothing embedded twice."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from rag.index.builder import ingest
+from rag.index.embedding import HashingEmbedder
+from rag.index.prepare import Prepared
+from rag.index.reader import Index
+from rag.index.weights import word_weights
+from rag.ingest.corpus import PIPELINE_VERSION
+from tests.test_store import CountingEmbedder, make_report, random_texts
+
+
+def load(index):
+    return Index.load(index, embedder_name="hashing-64", pipeline_version=PIPELINE_VERSION)
+
+
+def test_the_stored_word_weights_are_the_ones_counted_from_the_paragraphs(corpus_dir, tmp_path):
+    ingest(corpus_dir, tmp_path / "index", HashingEmbedder(64))
+    index = load(tmp_path / "index")
+    assert "weights.json" in index.manifest["files"]
+    assert index.word_weights == pytest.approx(word_weights(p.text for p in index.paragraphs))
+
+
+def test_a_new_report_reuses_the_others_vectors_and_word_counts(corpus_dir, tmp_path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(corpus_dir, corpus)
+    newest = sorted(corpus.iterdir())[-1]
+    held_back = newest.rename(tmp_path / newest.name)
+    ingest(corpus, tmp_path / "index", HashingEmbedder(64))
+    (corpus / "sub").mkdir()
+    held_back.rename(corpus / "sub" / held_back.name)
+    counting = CountingEmbedder(64, batch_size=8)
+    result = ingest(corpus, tmp_path / "index", counting)
+    new = next(r for r in result.corpus.reports if r.file == f"sub/{held_back.name}")
+    assert result.stats.embedded == len(counting.embedded) == len(new.paragraphs)
+    index = load(tmp_path / "index")
+    assert index.word_weights == pytest.approx(word_weights(p.text for p in index.paragraphs))
+
+
+def test_queued_reports_are_embedded_in_whole_batches_before_the_write():
+    embedder = CountingEmbedder(64, batch_size=4)
+    prepared = Prepared(embedder)
+    first = make_report("a-2015", "Testshire", random_texts(1, 10))
+    prepared.queue(first)
+    assert embedder.calls == []                   # fewer than four batches wait for more
+    prepared.queue(make_report("b-2015", "Testshire", random_texts(2, 10)))
+    assert [len(c) for c in embedder.calls] == [4] * 5     # 20 waiting: five whole batches now
+    prepared.embed_missing([])
+    assert prepared.embedded == 20 and len(prepared.vectors) == 20
+    prepared.queue(first)                          # already embedded: nothing to do
+    prepared.embed_missing([])
+    assert prepared.embedded == 20
