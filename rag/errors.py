@@ -70,6 +70,11 @@ class QueryError(RagError):
     exit_code = 2
 
 
+class UsageError(RagError):
+    """An option's value the command cannot use (an unknown region or grade): the message lists the choices."""
+    exit_code = 2
+
+
 class NotFound(RagError):
     """A paragraph, report or authority the user named does not exist."""
     exit_code = 6

@@ -17,7 +17,7 @@ from rag.text.words import split_sentences
 
 _KEY = re.compile(r"\[(\d{1,2}(?:\s*,\s*\d{1,2})*)\]")
 _ABSTENTION = re.compile(r"(?:reports? in the corpus do(?:es)? not say|the report does not (?:say|state)"
-                         r"|no report on|does not state a grade)", re.I)
+                         r"|no report on|does not state a grade|gives no (?:[\w-]+ ){0,3}grade)", re.I)
 
 
 def is_abstention(sentence: str) -> bool:

@@ -22,6 +22,8 @@ def check_groups(p: Plan, texts: Sequence[str]) -> list[Checked]:
         return []
     checked = []
     for group, text in zip(p.groups, texts):
+        if p.grades:
+            text = f"{p.grades}\n{text}"       # the grade from the table first, then the prose
         if p.mode == PlanMode.COMPARE:
             body = text.strip() if text.strip() and NOT_IN_REPORTS.lower() not in text.lower() else REPORT_SILENT
             text = re.sub(r"\s*\n+\s*", " ", body)
@@ -34,14 +36,15 @@ def check_groups(p: Plan, texts: Sequence[str]) -> list[Checked]:
 def finish(p: Plan, checked: Sequence[Checked], *, engine: str, raw_text: str = "", seconds: float = 0.0) -> Answer:
     """`checked`: check_groups of what the engine wrote (ignored for abstain and judgement plans);
     `raw_text`: the engine's own text, kept beside the checked answer."""
-    common = {"question": p.question, "hits": p.result.hits, "engine": engine, "standalone_question": p.standalone,
+    common = {"question": p.question, "hits": _hits(p), "engine": engine, "standalone_question": p.standalone,
               "authorities": p.query.authorities, "seconds": seconds, "raw_text": raw_text}
     if p.mode == PlanMode.ABSTAIN:
         answer = Answer(text=p.text, abstained=True, **common)
-    elif p.mode == PlanMode.JUDGEMENT:
+    elif p.mode in (PlanMode.JUDGEMENT, PlanMode.TABLE):
         done = check(p.text, p.groups[0].passages, question=p.standalone)
-        answer = Answer(text=done.text, abstained=not done.citations, citations=done.citations, claims=done.claims,
-                        table=_judgement_table(p), **common)
+        # A table question that no authority matches is answered ("none"), not refused.
+        answer = Answer(text=done.text, abstained=p.mode == PlanMode.JUDGEMENT and not done.citations,
+                        citations=done.citations, claims=done.claims, table=p.table or _judgement_table(p), **common)
     elif p.mode == PlanMode.COMPARE:
         done = merge([(f"{g.authority}: ", c) for g, c in zip(p.groups, checked)])
         cells = _cells_by_authority(done.text, [g.authority for g in p.groups])
@@ -56,7 +59,27 @@ def finish(p: Plan, checked: Sequence[Checked], *, engine: str, raw_text: str = 
         else:
             answer = Answer(text=done.text.strip(), abstained=False, citations=done.citations, claims=done.claims,
                             **common)
-    return _name_missing(p, answer)
+    return _with_notes(p, _name_missing(p, answer))
+
+
+def _hits(p: Plan) -> tuple:
+    """What the answer rests on, best first: for an answer from data, the paragraphs that state its grades,
+    then what search found; otherwise what search found."""
+    if p.mode not in (PlanMode.JUDGEMENT, PlanMode.TABLE):
+        return p.result.hits
+    first = [passage.hit for passage in p.groups[0].passages]
+    seen = {h.paragraph.id for h in first}
+    return tuple(first + [h for h in p.result.hits if h.paragraph.id not in seen])
+
+
+def _with_notes(p: Plan, answer: Answer) -> Answer:
+    """What the plan says about its data around the checked answer: first that a report asked for is not
+    in the corpus (so the rest is not misread as about it), last which report was used."""
+    if answer.abstained and p.mode != PlanMode.ABSTAIN and not p.preface:
+        return answer
+    parts = [p.preface, answer.text if not (p.preface and answer.abstained and p.mode == PlanMode.TABLE) else "",
+             *p.notes]
+    return replace(answer, text="\n\n".join(x for x in parts if x))
 
 
 def _name_missing(p: Plan, answer: Answer) -> Answer:

@@ -4,21 +4,29 @@ about authorities the corpus does not cover. No language model here: rag.answer.
 rag.answer.finish turns what they write into a checked Answer."""
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from rag.answer.extractive import expected_kinds
 from rag.answer.verify import Passage
-from rag.ofsted.grades import AREAS
+from rag.ofsted.frameworks import NO_OVERALL_GRADE
+from rag.ofsted.grades import AREAS, GRADE_ORDER, same_area
+from rag.ofsted.table import EVERY_AREA, NO_GRADE, TableResult, report_day, select, select_any_grade
 from rag.records import NOT_IN_REPORTS, Hit, Judgement
 from rag.search.followup import standalone_question
+from rag.search.national import NationalQuestion, national_question
 from rag.search.question import Query
+from rag.search.reports import describe_report
 from rag.search.retrieval import Searcher, SearchResult
+from rag.text.words import join_names
 
 
 class PlanMode(StrEnum):
     ABSTAIN = "abstain"         # nothing to answer from: the text says why
     JUDGEMENT = "judgement"     # graded judgements, answered from the table
+    TABLE = "table"             # a question about many authorities, answered from the judgements table
     COMPARE = "compare"         # one group of passages per authority
     SINGLE = "single"           # one group of passages
 
@@ -41,6 +49,10 @@ class Plan:
     groups: tuple[Group, ...] = ()
     text: str = ""                          # the answer itself when it comes from data (abstain, judgement)
     judgements: tuple[Judgement, ...] = field(default=())
+    preface: str = ""                       # said before the answer: a report asked for is not in the corpus
+    notes: tuple[str, ...] = ()             # said after it: which report was used, what else exists
+    table: tuple[tuple[str, ...], ...] = () # rows from data (a table question, a timeline)
+    grades: str = ""                        # the grade of the area asked about, said before the prose
 
     @property
     def query(self) -> Query:
@@ -62,11 +74,17 @@ def plan(searcher: Searcher, question: str, history: Sequence[dict] = (), *, k: 
         missing = " and ".join(query.unknown_authorities)
         text = f"{NOT_IN_REPORTS} The corpus has no report on {missing}; it covers {covered}."
         return Plan(question, standalone, result, PlanMode.ABSTAIN, text=text)
+    national = national_question(standalone, query)
+    if national is not None and not authorities:
+        return table_plan(question, standalone, result, national, searcher)
     if not result.hits:
         return Plan(question, standalone, result, PlanMode.ABSTAIN, text=NOT_IN_REPORTS)
+    preface = " ".join(x for x in (result.conflict, *(c.note for c in result.choices if c.missing)) if x)
+    notes = tuple(c.note for c in result.choices if c.note and not c.missing)
     found = _judgements_asked(searcher, query, result)
-    if found is not None:
-        return _judgement_plan(question, standalone, result, found, searcher)
+    if found is not None and not _asks_why(standalone):
+        return replace(_judgement_plan(question, standalone, result, found, searcher), preface=preface,
+                       notes=notes)
     if result.by_authority:
         groups = []
         key = 1
@@ -75,10 +93,41 @@ def plan(searcher: Searcher, question: str, history: Sequence[dict] = (), *, k: 
             passages = tuple(Passage(key + i, h) for i, h in enumerate(hits[:per]))
             key += len(passages)
             groups.append(Group(authority, passages, _for_authority(query, authority), query.topic or query.text))
-        return Plan(question, standalone, result, PlanMode.COMPARE, tuple(groups))
+        return Plan(question, standalone, result, PlanMode.COMPARE, tuple(groups), preface=preface, notes=notes)
     passages = tuple(Passage(i, h) for i, h in enumerate(result.hits[:context_k], start=1))
-    group = Group(None, passages, standalone, query.topic or standalone)
-    return Plan(question, standalone, result, PlanMode.SINGLE, (group,))
+    grades, graded = _area_grades(searcher, query, result, len(passages))
+    group = Group(None, passages + graded, standalone, query.topic or standalone)
+    return Plan(question, standalone, result, PlanMode.SINGLE, (group,), preface=preface, notes=notes, grades=grades)
+
+
+def _asks_why(question: str) -> bool:
+    """'Why was it judged inadequate?', 'what were the reasons', 'what led to': the reasons, not the grade."""
+    return bool(re.search(r"\bwhy\b|\breasons?\b|\bwhat led to\b|\bexplain\b|\bon what (?:basis|grounds)\b",
+                          question, re.I))
+
+
+def _area_grades(searcher: Searcher, query: Query, result: SearchResult, after: int) -> tuple[str, tuple[Passage, ...]]:
+    """A question about an area Ofsted grades ('how did X do on care leavers?', 'why was it judged
+    inadequate?') gets that grade from the judgements table beside the prose the engine writes, so a
+    hopeful paragraph cannot hide an inadequate grade."""
+    why = _asks_why(query.text) and query.asks_judgement
+    # 'Overall' in a question that asks no grade is a manner of speaking, not the overall judgement.
+    areas = [a for a in query.areas_named if why or a != "overall_effectiveness"]
+    if not areas or (query.asks_judgement and not why) or expected_kinds(query.text):
+        return "", ()               # a grade answers 'how did they do', not 'how many' or 'when'
+
+    lines: list[str] = []
+    passages: list[Passage] = []
+    for rid in result.reports:
+        report = searcher.index.reports[rid]
+        for j in report.judgements:
+            if j.service or not any(j.area in same_area(a) for a in areas):
+                continue
+            paragraph = searcher.index.paragraph(j.paragraph_id)
+            passages.append(Passage(after + len(passages) + 1, Hit(paragraph, report, 1.0)))
+            lines.append(f"{report.authority} ({_year(report_day(report))}): {j.label} — {grade_phrase(j)} "
+                         f"[{passages[-1].key}].")
+    return "\n".join(lines), tuple(passages)
 
 
 def _for_authority(query: Query, authority: str) -> str:
@@ -103,27 +152,116 @@ def _judgements_asked(searcher: Searcher, query: Query, result: SearchResult) ->
 
 def _judgement_plan(question: str, standalone: str, result: SearchResult, rows: list[Judgement],
                     searcher: Searcher) -> Plan:
+    """One line per report and area asked, each citing the paragraph that states the grade; several
+    reports of one authority (a timeline) in date order, with a table of them."""
     query = result.query
-    authorities = query.authorities or tuple(dict.fromkeys(r.authority for r in
-                                                          (searcher.index.reports[i] for i in result.reports)
-                                                          if r.authority))
+    reports = [searcher.index.reports[rid] for rid in dict.fromkeys(result.reports)]
+    inspected = sorted((r for r in reports if r.report_type.startswith("ofsted")), key=report_day)
+    authorities = query.authorities or tuple(dict.fromkeys(r.authority for r in inspected if r.authority))
     areas = query.judgement_areas or (query.judgement_area,)
-    passages: list[Passage] = []
+    label = " or ".join(AREAS[a][0].lower() for a in areas if a in AREAS)
+    cite = _Citer(searcher)
     lines: list[str] = []
+    timeline: list[tuple[str, ...]] = []
     for authority in authorities:
-        mine = [j for j in rows if j.authority == authority]
+        mine = [r for r in inspected if r.authority == authority]
+        for report in mine:
+            stated = [j for j in rows if j.report == report.id]
+            when = f"{authority} ({_year(report_day(report))})"
+            if stated:
+                for j in stated:
+                    lines.append(f"{when}: {j.label} — {grade_phrase(j)} [{cite(j)}].")
+                    timeline.append((authority, describe_report(report), j.label, grade_phrase(j)))
+            elif "overall_effectiveness" in areas and NO_OVERALL_GRADE in report.variant:
+                graded = [j for j in report.judgements if not j.service]
+                lines.append(f"{when}: the report gives no overall effectiveness grade: Ofsted stopped grading "
+                             f"overall effectiveness for inspections from April 2026.")
+                lines += [f"{when}: {j.label} — {grade_phrase(j)} [{cite(j)}]." for j in graded]
+                timeline.append((authority, describe_report(report), "Overall effectiveness", "not graded (from April 2026)"))
+            else:
+                lines.append(f"{when}: the report does not state a grade for {label}.")
         if not mine:
-            label = " or ".join(AREAS[a][0].lower() for a in areas if a in AREAS)
             lines.append(f"{authority}: the report does not state a grade for {label}.")
-            continue
-        for j in mine:
-            paragraph = searcher.index.paragraph(j.paragraph_id)
-            passage = Passage(len(passages) + 1, Hit(paragraph, searcher.index.report_of(paragraph), 1.0))
-            passages.append(passage)
-            lines.append(f"{authority} ({_year(j.date)}): {j.label} — {grade_phrase(j)} [{passage.key}].")
-    group = Group(None, tuple(passages), standalone)
+    table = (("Authority", "Report", "Judgement", "Grade"), *timeline) \
+        if len({(t[0], t[1]) for t in timeline}) > 1 and len(authorities) == 1 else ()
+    group = Group(None, tuple(cite.passages), standalone)
     return Plan(question, standalone, result, PlanMode.JUDGEMENT, (group,), text="\n".join(lines),
-                judgements=tuple(rows))
+                judgements=tuple(rows), table=table)
+
+
+class _Citer:
+    """Passage keys for the paragraphs that state grades, one key per paragraph."""
+
+    def __init__(self, searcher: Searcher) -> None:
+        self.searcher = searcher
+        self.passages: list[Passage] = []
+        self._keys: dict[str, int] = {}
+
+    def __call__(self, judgement: Judgement) -> int:
+        if judgement.paragraph_id not in self._keys:
+            paragraph = self.searcher.index.paragraph(judgement.paragraph_id)
+            passage = Passage(len(self.passages) + 1, Hit(paragraph, self.searcher.index.report_of(paragraph), 1.0))
+            self.passages.append(passage)
+            self._keys[judgement.paragraph_id] = passage.key
+        return self._keys[judgement.paragraph_id]
+
+
+def table_plan(question: str, standalone: str, result: SearchResult, national: NationalQuestion,
+               searcher: Searcher) -> Plan:
+    """A question about many authorities, answered from the judgements table: what the filter was read
+    as, how many rows, and one line per row citing the paragraph that states each grade."""
+    found = select(list(searcher.index.reports.values()), national.filter)
+    cite = _Citer(searcher)
+    lines: list[str] = []
+    rows: list[tuple[str, ...]] = [("Authority", "Region", "Report", "Judgement", "Grade")]
+    for row in found.rows:
+        for report, judgement in zip(row.reports, row.judgements or (None,) * len(row.reports)):
+            when = f"{row.authority} ({_year(report_day(report))})"
+            if judgement is None:
+                lines.append(f"{when}: the report gives no {_area_label(national.filter.area)} grade.")
+                rows.append((row.authority, row.region, describe_report(report), _area_label(national.filter.area),
+                             "no grade"))
+                continue
+            lines.append(f"{when}: {judgement.label} — {grade_phrase(judgement)} [{cite(judgement)}].")
+            rows.append((row.authority, row.region, describe_report(report), judgement.label, grade_phrase(judgement)))
+    count = len({row.authority for row in found.rows})
+    noun = "authority" if count == 1 else "authorities"
+    preface = f"I read this as: {national.filter.describe()}."
+    if national.anchor:
+        preface += f" {national.anchor}'s statistical neighbours are {join_names(sorted(national.filter.authorities - {national.anchor}))}."
+    if count:
+        preface += f" {count} {noun} match{'es' if count == 1 else ''}: {join_names(sorted({r.authority for r in found.rows}))}."
+    else:
+        preface += f" No authority matches, of the {found.considered} considered."
+        lines += _nearest_grades(found, national, cite)
+    notes = ()
+    if found.without_grade and national.filter.grades and NO_GRADE not in national.filter.grades:
+        notes = (f"{len(found.without_grade)} authorities' latest reports give no such grade and are not counted: "
+                 f"{join_names(list(found.without_grade))}.",)
+    group = Group(None, tuple(cite.passages), standalone)
+    return Plan(question, standalone, result, PlanMode.TABLE, (group,), text="\n".join(lines),
+                preface=preface, notes=notes, table=tuple(rows) if len(rows) > 1 else ())
+
+
+def _nearest_grades(found: TableResult, national: NationalQuestion, cite: _Citer) -> list[str]:
+    """With no match, what the authorities considered were graded instead, worst first: 'none was
+    inadequate' is half an answer without it."""
+    wanted = national.filter
+    if wanted.change or wanted.every or not wanted.grades or wanted.area == EVERY_AREA:
+        return []
+    others = select_any_grade(found, wanted)
+    worst = sorted(others.rows, key=lambda r: -GRADE_ORDER.index(r.judgements[0].grade)
+                   if r.judgements and r.judgements[0].grade in GRADE_ORDER else 0)
+    if not worst:
+        return []
+    lowest = worst[0].judgements[0].grade
+    return [f"{row.authority} ({_year(report_day(row.reports[0]))}): {row.judgements[0].label} — "
+            f"{grade_phrase(row.judgements[0])} [{cite(row.judgements[0])}]."
+            for row in worst if row.judgements and row.judgements[0].grade == lowest]
+
+
+def _area_label(area: str) -> str:
+    return AREAS[area][0].lower() if area in AREAS else "such"
 
 
 def _year(when: str) -> str:

@@ -9,6 +9,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from rag.answer.meaning import meaning_problem
 from rag.records import Hit
 from rag.text.words import content_words, numbers_in, split_sentences
 
@@ -148,8 +149,21 @@ def verify(sentence: str, cited: Sequence[Passage], context_years: frozenset[str
         return Verdict(False, f"{', '.join(missing)} not in the cited paragraph", quotes)
     if support < SUPPORT_THRESHOLD and len(content_words(sentence)) >= 4:
         return Verdict(False, "the cited paragraph does not support it", quotes)
+    # The sentences quoted as support must say what the claim says, not only share its words.
+    quoted = " ".join(quotes.values())
+    headings = " ".join(h for p in cited for h in p.hit.paragraph.headings)
+    problem = meaning_problem(sentence, f"{quoted} {headings}" if _GRADES.search(headings) else quoted,
+                              paragraph=" ".join(stated), context=context_years,
+                              report_year=min(own_years, default=""))
+    if problem:
+        return Verdict(False, problem, quotes)
     return Verdict(True, "", quotes)
 
 
 def _grade(word: str) -> str:
     return "requires improvement" if "improvement" in word.lower() else word.lower()
+
+
+def verify_claim(claim: str, cited: Sequence[Passage], *, question: str = "") -> Verdict:
+    """Whether the cited paragraphs support one claim, in answer to `question` (its named years are context)."""
+    return verify(claim, cited, frozenset(re.findall(r"\b(?:19|20)\d\d\b", question)))

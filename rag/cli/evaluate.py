@@ -25,12 +25,13 @@ from rag.cli.matching import (  # noqa: F401
     words,
 )
 from rag.errors import GoldFileError
+from rag.ofsted.authorities import canonical_authority
 from rag.progress import Progress
 
 UNANSWERABLE = "unanswerable"      # the question type where abstaining is the right answer
 RETRIEVAL_DEPTHS = (1, 5, 10)
 # Column order of the table and JSON; a metric is shown only when some question produced it.
-METRICS = ("recall@1", "recall@5", "recall@10", "all@10", "citation_recall", "keywords", "answered",
+METRICS = ("recall@1", "recall@5", "recall@10", "all@10", "citation_recall", "keywords", "exact_set", "answered",
            "abstain_ok", "answer_words")
 
 
@@ -58,6 +59,8 @@ class GoldItem:
     keywords: tuple[str, ...] = ()
     history: tuple[Turn, ...] = ()
     authorities: tuple[str, ...] = ()
+    # A question about many authorities: exactly which ones the answer's table must list (may be none).
+    expected_authorities: tuple[str, ...] | None = None
 
     @property
     def history_json(self) -> list[dict[str, str]]:
@@ -124,7 +127,12 @@ def _gold_item(row: dict[str, Any], where: str) -> GoldItem:
             isinstance(t, dict) and isinstance(t.get("role"), str) and isinstance(t.get("content"), str)
             for t in history_rows):
         raise GoldFileError(f"{where}: 'history' must be a list of {{\"role\", \"content\"}} objects.")
+    expected = row.get("expected")
+    if expected is not None and not (isinstance(expected, dict) and isinstance(expected.get("authorities"), list)
+                                     and all(isinstance(a, str) for a in expected["authorities"])):
+        raise GoldFileError(f"{where}: 'expected' must be an object with 'authorities': a list of names.")
     return GoldItem(
+        expected_authorities=tuple(expected["authorities"]) if expected is not None else None,
         id=text("id"), question=text("question"), type=item_type, answer=text("answer", required=False),
         evidence=tuple(Evidence(e.get("file", ""), e["quote"]) for e in evidence_rows),
         keywords=string_list("keywords"), authorities=string_list("authorities"),
@@ -270,10 +278,22 @@ def score_question(item: GoldItem, answer: Mapping[str, Any] | None) -> tuple[di
     metrics["citation_recall"] = sum(any(c.covers(q) for c in cited) for q in quotes) / len(quotes)
     text = answer.get("answer") or ""
     metrics["keywords"] = sum(keyword_hit(text, k) for k in item.keywords) / max(1, len(item.keywords))
+    if item.expected_authorities is not None:
+        metrics["exact_set"] = float(_listed(answer) == {_name(a) for a in item.expected_authorities})
     metrics["answered"] = float(not answer.get("abstained"))
     metrics["answer_words"] = float(len(text.split()))
     missed = next((q for q, r in zip(quotes, found_at) if r is None or r >= 10), None)
     return metrics, missed
+
+
+def _name(authority: str) -> str:
+    return canonical_authority(authority) or authority
+
+
+def _listed(answer: Mapping[str, Any]) -> set[str]:
+    """The authorities an answer's table lists (its first column, under the header)."""
+    table = answer.get("table") or []
+    return {_name(row[0]) for row in table[1:] if row}
 
 
 def _mean(values: Sequence[float]) -> float | None:

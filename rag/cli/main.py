@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -14,9 +15,12 @@ from rag.assistant import Assistant
 from rag.cli import terminal
 from rag.cli.batch import answer_json, run_batch
 from rag.cli.evaluate import evaluate, load_gold
-from rag.errors import NotFound, RagError
+from rag.errors import NotFound, RagError, UsageError
 from rag.index.embedding import load_embedder
 from rag.ofsted.authorities import canonical_authority
+from rag.ofsted.facts import facts, regions
+from rag.ofsted.grades import AREAS, GRADE_ORDER
+from rag.ofsted.table import NO_GRADE, TableFilter, grid, grid_csv
 from rag.progress import progress_printer
 from rag.records import paragraph_json
 from rag.settings import Settings
@@ -64,9 +68,23 @@ def _parser() -> argparse.ArgumentParser:
                    help="parse every report and write a new index even if nothing changed")
     p = command("reports", _reports, "list the ingested reports and their metadata")
     p.add_argument("--json", action="store_true")
-    p = command("judgements", _judgements, "the graded judgements each report states, with their paragraphs")
+    p = command("judgements", _judgements, "the graded judgements each report states, with their paragraphs: "
+                "one row per authority (its latest inspection) or per report, filtered")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--authority")
+    p.add_argument("--csv", action="store_true", help="CSV: one line per report, grade and paragraph id per area")
+    p.add_argument("--authority", action="append", help="only this authority (repeatable)")
+    p.add_argument("--region", help="e.g. London, North East, West Midlands")
+    p.add_argument("--neighbours-of", metavar="AUTHORITY", help="this authority's ten statistical neighbours")
+    p.add_argument("--since", metavar="YEAR|DATE", help="reports dated on or after (2023 or 2023-04-01)")
+    p.add_argument("--until", metavar="YEAR|DATE", help="reports dated on or before")
+    scope = p.add_mutually_exclusive_group()
+    scope.add_argument("--latest", action="store_true", help="the latest inspection of each authority (default)")
+    scope.add_argument("--all", action="store_true", help="every inspection, oldest first")
+    p.add_argument("--area", help="with --grade: the judgement to filter on (overall, leaders, help-and-protection, "
+                                  "in-care, care-leavers; default overall)")
+    p.add_argument("--grade", action="append", help="keep reports with this grade for --area (repeatable): "
+                                                   "outstanding, good, requires-improvement, inadequate, none")
+    p.add_argument("--framework", choices=("ilacs", "sif"), help="only this inspection framework")
     p = command("show", _show, "a paragraph with its report, headings, number, page and neighbours")
     p.add_argument("paragraph_id")
     p.add_argument("--context", type=int, default=0, metavar="N", help="N paragraphs before and after")
@@ -137,13 +155,74 @@ def _reports(args, settings: Settings) -> int:
 
 def _judgements(args, settings: Settings) -> int:
     bot = _assistant(settings, engines.EXTRACTIVE)
-    authority = _canonical(args.authority) if args.authority else None
-    rows = bot.judgements(authority)
-    if args.json:
-        print(json.dumps([terminal.judgement_json(j, bot.index) for j in rows], indent=2))
+    authorities = [_canonical(a) for a in args.authority or ()]
+    simple = not any((args.region, args.neighbours_of, args.since, args.until, args.all, args.latest, args.area,
+                      args.grade, args.framework, args.csv))
+    if simple and (authorities or len(bot.reports()) <= terminal.JUDGEMENT_COLUMNS):
+        # One authority, or a small corpus: every report of it as a column, paragraph ids in the cells.
+        rows = [j for a in authorities or [None] for j in bot.judgements(a)]
+        print(json.dumps([terminal.judgement_json(j, bot.index) for j in rows], indent=2) if args.json
+              else terminal.judgements_table(rows))
+        return 0
+    wanted = judgement_filter(args, authorities)
+    rows = grid(bot.reports(), wanted)
+    if args.csv:
+        sys.stdout.write(grid_csv(rows))
+    elif args.json:
+        print(json.dumps([{"authority": r.report.authority, "region": r.region, "report": r.report.id,
+                           "date": r.report.date, "judgements": [terminal.judgement_json(j, bot.index)
+                                                                 for j in r.cells if j]} for r in rows], indent=2))
     else:
-        print(terminal.judgements_table(rows))
+        print(terminal.judgements_grid(rows, wanted.describe()))
     return 0
+
+
+def judgement_filter(args, authorities: list[str]) -> TableFilter:
+    """The table filter the judgements options ask for; a region or grade it does not know is a UsageError."""
+    region = None
+    if args.region:
+        region = next((r for r in regions() if r.lower() == args.region.strip().lower()), None)
+        if region is None:
+            raise UsageError(f"Unknown region {args.region!r}; regions are: {', '.join(regions())}.")
+    if args.neighbours_of:
+        anchor = _canonical(args.neighbours_of)
+        place = facts(anchor)
+        if place is None:
+            raise NotFound(f"No statistical neighbours are known for {anchor!r}; name an English local authority.")
+        authorities = [*authorities, *place.statistical_neighbours]
+    area = _AREA_OPTIONS.get((args.area or "overall").strip().lower().replace(" ", "-"))
+    if area is None:
+        raise UsageError(f"Unknown area {args.area!r}; choose one of {', '.join(_AREA_OPTIONS)}.")
+    grades = set()
+    for grade in args.grade or ():
+        value = grade.strip().lower().replace("-", " ")
+        value = {"ri": "requires improvement", "requires improvement to be good": "requires improvement",
+                 "none": NO_GRADE, "no grade": NO_GRADE}.get(value, value)
+        if value not in (*GRADE_ORDER, NO_GRADE):
+            raise UsageError(f"Unknown grade {grade!r}; choose outstanding, good, requires-improvement, "
+                             f"inadequate, adequate or none.")
+        grades.add(value)
+    return TableFilter(area=area, grades=frozenset(grades), region=region, authorities=frozenset(authorities),
+                       since=_day(args.since, "01-01"), until=_day(args.until, "12-31"),
+                       scope="all" if args.all else "latest",
+                       frameworks=frozenset({f"ofsted_{args.framework}"}) if args.framework else frozenset())
+
+
+_AREA_OPTIONS = {"overall": "overall_effectiveness", "leaders": "impact_of_leaders",
+                 "help-and-protection": "help_and_protection", "in-care": "children_in_care",
+                 "children-in-care": "children_in_care", "care-leavers": "care_leavers", **{k: k for k in AREAS}}
+
+
+def _day(text: str | None, end: str) -> str | None:
+    """'2023' -> '2023-01-01' (or -12-31 for an end); a full date is kept."""
+    if not text:
+        return None
+    text = text.strip()
+    if re.fullmatch(r"\d{4}", text):
+        return f"{text}-{end}"
+    if re.fullmatch(r"\d{4}-\d{2}(?:-\d{2})?", text):
+        return text
+    raise UsageError(f"{text!r} is not a year or a date (2023, or 2023-04-01).")
 
 
 def _show(args, settings: Settings) -> int:
@@ -160,7 +239,7 @@ def _show(args, settings: Settings) -> int:
 
 def _search(args, settings: Settings) -> int:
     bot = _assistant(settings, engines.EXTRACTIVE)
-    authorities = [_canonical(a) for a in args.authority] if args.authority else None
+    authorities = _covered(bot, args.authority)
     bot.load()                       # the index and embedder first: the time shown is the search's
     started = time.perf_counter()
     result = bot.search(args.query, args.k, authorities=authorities, year=args.year)
@@ -176,7 +255,7 @@ def _search(args, settings: Settings) -> int:
 def _ask(args, settings: Settings) -> int:
     bot = _assistant(settings, args.engine)
     _note_engine(bot)
-    authorities = [_canonical(a) for a in args.authority] if args.authority else None
+    authorities = _covered(bot, args.authority)
     answer = terminal.stream_answer(bot, args.question, (), authorities, quiet=args.json)
     if args.json:
         print(json.dumps(answer.to_json(), indent=2))
@@ -186,7 +265,7 @@ def _ask(args, settings: Settings) -> int:
 def _chat(args, settings: Settings) -> int:
     bot = _assistant(settings, args.engine)
     _note_engine(bot)
-    authorities = [_canonical(a) for a in args.authority] if args.authority else None
+    authorities = _covered(bot, args.authority)
     history: list[dict] = []
     print("Ask about the reports; an empty line or Ctrl-D ends the conversation.")
     while True:
@@ -247,6 +326,19 @@ def _canonical(name: str) -> str:
     if canonical is None:
         raise NotFound(f"{name!r} is not an English local authority this tool knows; check the spelling.")
     return canonical
+
+
+def _covered(bot: Assistant, names: list[str] | None) -> list[str] | None:
+    """The --authority names as the corpus knows them; one it has no report on is NotFound (exit 6)."""
+    if not names:
+        return None
+    authorities = [_canonical(a) for a in names]
+    covered = {r.authority for r in bot.reports()}
+    missing = [a for a in authorities if a not in covered]
+    if missing:
+        raise NotFound(f"The corpus has no report on {', '.join(missing)}; it covers {len(covered)} authorities "
+                       f"(`rag reports` lists them).")
+    return authorities
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import textwrap
 from collections.abc import Callable, Sequence
 
 from rag.ofsted.facts import facts
+from rag.ofsted.table import GRID_HEADERS, GridRow, short_grade
 from rag.records import REPORT_TYPES, Answer, Citation, Judgement, Paragraph, Report
 from rag.text.sanitize import terminal_safe
 
@@ -197,3 +198,24 @@ def stream_answer(bot, question: str, history, authorities, *, quiet: bool = Fal
 
 def _plain(text: str) -> str:
     return re.sub(r"[^\w\[\]]+", " ", text).strip().lower()     # keys kept: renumbered keys mean a reprint
+
+
+JUDGEMENT_COLUMNS = 6       # up to this many reports fit side by side as columns; more become rows
+
+
+@_for_terminal
+def judgements_grid(rows: Sequence[GridRow], described: str) -> str:
+    """One line per report: authority, date, framework, then the grade of each main area (short words);
+    fits 120 columns. The filter is said first, the count last."""
+    if not rows:
+        return f"No report matches ({described})."
+    grid_rows = [("Authority", "Date", "Framework", *GRID_HEADERS)]
+    for row in rows:
+        r = row.report
+        kind = {"ofsted_ilacs": "ILACS", "ofsted_sif": "SIF"}.get(r.report_type, r.report_type)
+        grid_rows.append((r.authority or "?", (r.published or r.date or "")[:10], kind,
+                          *(short_grade(j.grade) if j else "-" for j in row.cells)))
+    authorities = len({r.report.authority for r in rows})
+    return (f"{described}\n" + table(grid_rows, 28) +
+            f"\n{len(rows)} reports of {authorities} authorities. RI = requires improvement; - = no grade. "
+            f"`--csv` gives each grade's paragraph id for `rag show`.")

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 
 ILACS_REFORM = date(2026, 4, 1)      # inspections from this date have no overall effectiveness grade
+NO_OVERALL_GRADE = "no overall effectiveness grade"     # in the variant of an ILACS report from April 2026
 SHORT_ILACS_DAYS = 7                 # a short inspection is one week on site; a standard one two
 
 
@@ -75,5 +76,5 @@ def ilacs_variant(start: str | None, end: str | None) -> str:
         days = (date.fromisoformat(end) - date.fromisoformat(start)).days + 1
         parts.append("short" if days <= SHORT_ILACS_DAYS else "standard")
     if start and len(start) == 10 and date.fromisoformat(start) >= ILACS_REFORM:
-        parts.append("from April 2026: no overall effectiveness grade")
+        parts.append(f"from April 2026: {NO_OVERALL_GRADE}")
     return ", ".join(parts)

@@ -54,6 +54,16 @@ SIF_AREAS = ("overall_effectiveness", "help_and_protection", "looked_after_perma
 ILACS_AREAS = ("overall_effectiveness", "impact_of_leaders", "help_and_protection", "children_in_care", "care_leavers")
 LAC_AREAS = ("overall_effectiveness", "capacity_for_improvement", "outcomes", "quality_of_provision",
              "leadership_management")
+# One question across frameworks: the ILACS (2018-) names areas the SIF (2013-18) named otherwise.
+_EQUIVALENT_AREAS = (frozenset({"looked_after_permanence", "children_in_care"}),
+                     frozenset({"leadership_management_governance", "impact_of_leaders"}))
+
+
+def same_area(area: str) -> frozenset[str]:
+    """The area and its namesakes in the other frameworks ('children in care' = 'looked after children')."""
+    return next((family for family in _EQUIVALENT_AREAS if area in family), frozenset({area}))
+
+
 # The one scale a reader compares on, best first (the 2009-13 frameworks' 'adequate' sits where
 # 'requires improvement' does).
 GRADE_ORDER = ("outstanding", "good", "requires improvement", "adequate", "inadequate")

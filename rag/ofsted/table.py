@@ -6,15 +6,18 @@ engine answers, and every row keeps the paragraph that states its grade.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rag.ofsted.facts import facts
-from rag.ofsted.grades import AREAS, GRADE_ORDER
+from rag.ofsted.grades import AREAS, GRADE_ORDER, same_area
 from rag.records import Judgement, Report
 
 EVERY_AREA = "*"                # a filter on every graded judgement of a report ('outstanding in all five')
 NO_GRADE = "no grade"           # a grade filter value: reports that give no grade for the area
 GRADED_TYPES = ("ofsted_ilacs", "ofsted_sif", "ofsted_lac", "ofsted_cp", "ofsted_slac")
+# The inspections of a whole children's services department, one after another: what 'overall', 'latest'
+# and 'every inspection' mean in a question about authorities (the 2009-13 frameworks graded one service).
+CHILDRENS_SERVICES_TYPES = ("ofsted_ilacs", "ofsted_sif")
 
 
 @dataclass(frozen=True)
@@ -76,12 +79,13 @@ class TableResult:
     filter: TableFilter
     rows: tuple[TableRow, ...]
     considered: int = 0                                   # authorities looked at
-    without_grade: tuple[str, ...] = field(default=())   # latest reports that give no such grade
+    reports: tuple[Report, ...] = field(default=(), repr=False)   # what was selected from
+    without_grade: tuple[str, ...] = ()                  # authorities whose latest report gives no such grade
 
 
 def inspections(reports: Sequence[Report], frameworks: frozenset[str] = frozenset()) -> dict[str, list[Report]]:
     """Each authority's graded inspection reports, oldest first."""
-    kinds = frameworks or frozenset(GRADED_TYPES)
+    kinds = frameworks or frozenset(CHILDRENS_SERVICES_TYPES)
     out: dict[str, list[Report]] = {}
     for report in reports:
         if report.authority and report.report_type in kinds:
@@ -94,7 +98,9 @@ def report_day(report: Report) -> str:
 
 
 def judgement_of(report: Report, area: str) -> Judgement | None:
-    return next((j for j in report.judgements if j.area == area and not j.service), None)
+    """The report's grade for the area (or its namesake in the report's framework)."""
+    family = same_area(area)
+    return next((j for j in report.judgements if j.area in family and not j.service), None)
 
 
 def select(reports: Sequence[Report], wanted: TableFilter) -> TableResult:
@@ -130,7 +136,7 @@ def select(reports: Sequence[Report], wanted: TableFilter) -> TableResult:
                 continue
             if not wanted.grades or all(j.grade in wanted.grades for j in stated):
                 rows.append(TableRow(authority, (report,), stated, place.region if place else ""))
-    return TableResult(wanted, tuple(rows), considered, tuple(without))
+    return TableResult(wanted, tuple(rows), considered, tuple(reports), tuple(without))
 
 
 def _stated(report: Report, wanted: TableFilter) -> tuple[Judgement, ...] | None:
@@ -160,3 +166,54 @@ def _changes(authority: str, mine: list[Report], wanted: TableFilter, region: st
     if wanted.scope == "latest":
         rows = [row for row in rows if row.reports[-1] is graded[-1][0]] if graded else []
     return rows
+
+
+def select_any_grade(found: TableResult, wanted: TableFilter) -> TableResult:
+    """The same authorities and reports as `wanted`, whatever their grade: what they were graded instead."""
+    return select(found.reports, replace(wanted, grades=frozenset()))
+
+
+# ---- the grid: one row per report, the main areas as columns --------------------------------------------
+
+GRID_AREAS = ("overall_effectiveness", "impact_of_leaders", "help_and_protection", "children_in_care", "care_leavers")
+GRID_HEADERS = ("Overall", "Leaders", "Help and protection", "In care", "Care leavers")
+
+
+@dataclass(frozen=True)
+class GridRow:
+    report: Report
+    region: str
+    cells: tuple[Judgement | None, ...]         # one per GRID_AREAS (a namesake area counts)
+
+
+def grid(reports: Sequence[Report], wanted: TableFilter) -> list[GridRow]:
+    """The reports the filter selects (its area and grades only narrow which reports, when given), each
+    with its grade for every main area, ordered by authority then date."""
+    area = wanted.area if wanted.grades else EVERY_AREA
+    found = select(reports, replace(wanted, area=area))
+    rows = []
+    for row in found.rows:
+        for report in row.reports:
+            rows.append(GridRow(report, row.region, tuple(judgement_of(report, a) for a in GRID_AREAS)))
+    return rows
+
+
+def short_grade(grade: str) -> str:
+    return {"requires improvement": "RI", "inadequate": "Inadequate", "outstanding": "Outstanding",
+            "good": "Good", "adequate": "Adequate"}.get(grade, grade)
+
+
+def grid_csv(rows: Sequence[GridRow]) -> str:
+    """The grid as CSV, one line per report: its facts, then grade and citing paragraph per area."""
+    import csv
+    import io
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["authority", "region", "report", "file", "framework", "variant", "published", "inspection_start",
+                     "inspection_end", *(f"{a}{suffix}" for a in GRID_AREAS for suffix in ("", "_paragraph"))])
+    for row in rows:
+        r = row.report
+        cells = [x for j in row.cells for x in ((j.grade, j.paragraph_id) if j else ("", ""))]
+        writer.writerow([r.authority, row.region, r.id, r.file, r.report_type, r.variant, r.published or r.date or "",
+                         r.inspection_start or "", r.inspection_end or "", *cells])
+    return out.getvalue()

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from rag.errors import QueryError
 from rag.ofsted.authorities import Mention, canonical_authority, find_mentions, royal_authorities
 from rag.ofsted.glossary import expand
+from rag.ofsted.grades import same_area
 from rag.records import Judgement
 from rag.search.grammar import COMPARE, GROUP, NATIONAL, YEAR, YearMention, cut_topic, mention_span, year_mentions
 from rag.text.sanitize import without_escapes
@@ -40,6 +41,7 @@ class Query:
     judgement_area: str | None = None           # a key of rag.grades.AREAS, None if unsure
     judgement_areas: tuple[str, ...] = ()       # every area the question names
     judgement_scope: str | None = None          # 2011 framework: "safeguarding" | "looked_after"
+    areas_named: tuple[str, ...] = ()           # judgement areas the question is about, graded or not
     expansions: tuple[str, ...] = ()            # what search_text added
 
     def year_for(self, authority: str) -> int | None:
@@ -50,7 +52,7 @@ class Query:
         """Whether a judgements-table row is one this question asks about (its area, and for the 2009-12
         framework its service)."""
         areas = self.judgement_areas or ((self.judgement_area,) if self.judgement_area else ())
-        return (not areas or judgement.area in areas) and (
+        return (not areas or any(judgement.area in same_area(a) for a in areas)) and (
             not self.judgement_scope or not judgement.service or judgement.service == self.judgement_scope)
 
 
@@ -94,6 +96,7 @@ _AREAS_SPECIFIC = (
     (r"\bhelp and protection\b|\bneed(?:s|ing)? (?:of )?help\b|\bchild protection\b|\bearly help\b",
      "help_and_protection"),
     (r"\bgovernance\b", "leadership_management_governance"),
+    (r"\bimpact of (?:the |its |their )?leaders\b", "impact_of_leaders"),
     (r"\bleadership\b", "leadership_management"),
     (r"\bcapacity (?:for|to) improve(?:ment)?\b", "capacity_for_improvement"),
     (r"\bfeel safe\b", "safe"),
@@ -184,7 +187,8 @@ def parse_query(question: str, corpus_authorities: Sequence[str]) -> Query:
     pairs = _paired_years(question, mentions, years)
     year = _report_year(years, pairs)
     asks = bool(_ASKS_JUDGEMENT.search(question))
-    areas, scope = _judgement(question, year) if asks else ((), None)
+    areas_named, scope_named = _judgement(question, year)
+    areas, scope = (areas_named, scope_named) if asks else ((), None)
     added = expand(question)
     return Query(
         text=question,
@@ -201,6 +205,7 @@ def parse_query(question: str, corpus_authorities: Sequence[str]) -> Query:
         judgement_area=areas[0] if len(areas) == 1 else None,
         judgement_areas=areas,
         judgement_scope=scope,
+        areas_named=areas_named,
         expansions=added,
     )
 

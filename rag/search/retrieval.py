@@ -19,7 +19,9 @@ from rag.records import Hit, Paragraph, Report
 from rag.search.fusion import reciprocal_rank_fusion
 from rag.search.grammar import topic_words
 from rag.search.question import Query, parse_query
+from rag.search.reports import DateCue, ReportChoice, choose, date_cue
 from rag.settings import Settings
+from rag.text.words import join_names
 
 DENSE_WEIGHT = 1.0
 LEXICAL_WEIGHT = 1.0
@@ -32,6 +34,8 @@ class SearchResult:
     hits: tuple[Hit, ...]
     by_authority: dict[str, tuple[Hit, ...]] = field(default_factory=dict)   # comparisons: each authority's own
     reports: tuple[str, ...] = ()              # the report ids searched
+    choices: tuple[ReportChoice, ...] = ()     # which of each authority's reports, and what to say about it
+    conflict: str = ""                         # the question named authorities outside the filter: said aloud
 
 
 class Reranker:
@@ -75,14 +79,21 @@ class Searcher:
                year: int | None = None, report_ids: Sequence[str] | None = None) -> SearchResult:
         query = parse_query(question, self.authorities)
         wanted = tuple(authorities) if authorities else query.authorities
+        conflict = ""
+        outside = [a for a in query.authorities if authorities and a not in authorities]
+        if outside:
+            # The question is more specific than a filter left on from an earlier question: it wins, aloud.
+            wanted = query.authorities
+            conflict = (f"The question names {join_names(outside)}, outside the Authorities filter "
+                        f"({join_names(list(authorities))}): this answer is about {join_names(list(wanted))}.")
         if query.unknown_authorities and not wanted:
             return SearchResult(query, ())        # only authorities the corpus does not cover
         vector = self._embed(query.search_text)
         if query.is_comparison and len(wanted) >= 2:
-            return self._compare(query, vector, wanted, k, year, report_ids)
-        reports = self._reports_for(query, wanted, year, report_ids)
+            return replace(self._compare(query, vector, wanted, k, year, report_ids), conflict=conflict)
+        reports, choices = self._reports_for(query, wanted, year, report_ids)
         hits = self._ranked(query, vector, reports, k)
-        return SearchResult(query, tuple(hits), {}, tuple(reports))
+        return SearchResult(query, tuple(hits), {}, tuple(reports), tuple(choices), conflict)
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder | None = None) -> Searcher:
@@ -110,21 +121,42 @@ class Searcher:
             return self.embedder.embed([text])[0]
 
     def _reports_for(self, query: Query, authorities: Sequence[str], year: int | None,
-                     report_ids: Sequence[str] | None) -> list[str]:
-        """The reports a question is about: its authorities, narrowed by year and report kind when that
-        still leaves a report (a wrong guess must not leave the user with nothing)."""
+                     report_ids: Sequence[str] | None) -> tuple[list[str], list[ReportChoice]]:
+        """The reports a question is about, and for each named authority which of its reports and why
+        (rag.search.reports): the dates the question names, else its latest inspection. A report kind
+        that leaves nothing is ignored (a wrong guess must not leave the user with nothing)."""
         reports = list(self.index.reports.values())
         if report_ids:
-            return [r.id for r in reports if r.id in set(report_ids)]
+            return [r.id for r in reports if r.id in set(report_ids)], []
         chosen: list[Report] = []
+        choices: list[ReportChoice] = []
         for authority in authorities or [None]:
             pool = [r for r in reports if authority is None or r.authority == authority]
-            wanted_year = year or (query.year_for(authority) if authority else query.year)
-            pool = _narrow(pool, lambda r, y=wanted_year: r.year == y) if wanted_year else pool
             if query.report_kind:
                 pool = _narrow(pool, lambda r: _kind_matches(r, query.report_kind))
-            chosen.extend(pool)
-        return [r.id for r in chosen]
+            if authority is None:
+                wanted_year = year or query.year
+                chosen.extend(_narrow(pool, lambda r, y=wanted_year: r.year == y) if wanted_year else pool)
+                continue
+            cue = self._cue(query, authority, year)
+            choice = choose(authority, pool, cue, graded=query.asks_judgement)
+            choices.append(choice)
+            picked = {r.id for r in choice.reports}
+            # Council documents are not superseded by a later inspection: with no date or kind named they stay.
+            chosen.extend(r for r in pool if r.id in picked or (not query.report_kind and not cue.named
+                                                                and not r.report_type.startswith("ofsted")))
+        return [r.id for r in chosen], choices
+
+    @staticmethod
+    def _cue(query: Query, authority: str, year: int | None) -> DateCue:
+        """What the question says about the authority's report: a year paired with it in a comparison
+        ('Hillingdon (2013)'), else the question's own dates; a year chosen in a filter wins."""
+        if year:
+            return DateCue(years=(year,))
+        paired = dict(query.authority_years).get(authority)
+        if paired and len(query.authority_years) > 1:
+            return DateCue(years=(paired,))
+        return date_cue(query.text)
 
     def _ranked(self, query: Query, vector: np.ndarray, report_ids: Sequence[str], k: int) -> list[Hit]:
         if not report_ids:
@@ -173,9 +205,11 @@ class Searcher:
         per = max(3, -(-k // len(authorities)))
         by_authority: dict[str, tuple[Hit, ...]] = {}
         searched: list[str] = []
+        choices: list[ReportChoice] = []
         for authority in authorities:
-            reports = self._reports_for(query, [authority], year, report_ids)
+            reports, chosen = self._reports_for(query, [authority], year, report_ids)
             searched.extend(reports)
+            choices.extend(chosen)
             by_authority[authority] = tuple(self._ranked(query, vector, reports, per))
         merged: list[Hit] = []
         for rank in range(per):
@@ -183,7 +217,8 @@ class Searcher:
                 group = by_authority[authority]
                 if rank < len(group):
                     merged.append(group[rank])
-        return SearchResult(query, tuple(merged[:max(k, len(authorities))]), by_authority, tuple(searched))
+        return SearchResult(query, tuple(merged[:max(k, len(authorities))]), by_authority, tuple(searched),
+                            tuple(choices))
 
     def _hit(self, row: int, score: float, dense_rank: int | None, lexical_rank: int | None) -> Hit:
         paragraph = self.index.paragraphs[row]

@@ -20,6 +20,8 @@ from rag.assistant import Assistant, EventKind
 from rag.errors import ConfigError, IndexMismatch, IndexMissing, RagError
 from rag.ingest.corpus import corpus_files
 from rag.ingest.upload import RejectedUpload, StoredUpload, remove_stored, store_uploads
+from rag.ofsted.grades import GRADE_ORDER
+from rag.ofsted.table import GridRow, TableFilter, grid, grid_csv
 from rag.progress import Progress
 from rag.records import Answer, Hit, Report
 from rag.settings import Settings
@@ -35,6 +37,12 @@ EXAMPLES = (
     "What grades did Wandsworth and Windsor and Maidenhead get for adoption performance?",
 )
 ANY = ""     # the value of "any report" / "any year" in the filter dropdowns
+
+
+GRID_DETAIL_REPORTS = 6      # up to this many reports: side by side, every area they grade
+ALL_REGIONS, ALL_FRAMEWORKS = "All regions", "All frameworks"
+FRAMEWORKS = {"ILACS (2018-)": "ofsted_ilacs", "SIF (2013-18)": "ofsted_sif"}
+SORTS = ("Authority", "Region", "Overall grade, worst first", "Latest report first")
 
 
 @dataclass(frozen=True)
@@ -222,12 +230,26 @@ class WebApp:
 
     # ---- judgements, paragraphs, reports ---------------------------------------------------------------
 
-    def judgements(self) -> str:
+    def judgements(self, region: str | None = None, framework: str | None = None, since: int | None = None,
+                   until: int | None = None, every: bool = False, sort: str = SORTS[0]) -> str:
+        """The judgements grid: a few reports side by side with every area they grade; a larger corpus as
+        one row per authority (its latest inspection, or every one in date order), filtered and sorted."""
         try:
             index = self.assistant.index
-            return ui_render.judgements_grid(self.assistant.judgements(), index.paragraph, index.reports)
+            wanted = grid_filter(region, framework, since, until, every)
+            if len(index.reports) <= GRID_DETAIL_REPORTS and wanted == grid_filter():
+                return ui_render.judgements_grid(self.assistant.judgements(), index.paragraph, index.reports)
+            rows = sorted_rows(grid(list(index.reports.values()), wanted), sort)
+            return ui_render.national_grid(rows, index.paragraph, wanted.describe())
         except Exception as e:  # noqa: BLE001
             return _status(_failure(e), "error")
+
+    def export_judgements(self, region: str | None = None, framework: str | None = None, since: int | None = None,
+                          until: int | None = None, every: bool = False, sort: str = SORTS[0]) -> Path | None:
+        """The grid as filtered, as CSV: one line per report, each grade with its paragraph id."""
+        wanted = grid_filter(region, framework, since, until, every)
+        rows = sorted_rows(grid(list(self.assistant.index.reports.values()), wanted), sort)
+        return self._export("judgements.csv", grid_csv(rows)) if rows else None
 
     def open_paragraph(self, paragraph_id: str | None, neighbours: int = 2) -> str:
         """A paragraph in context: its report, heading path, number, page and the paragraphs around it."""
@@ -305,6 +327,36 @@ class WebApp:
         """One answer as the JSON the CLI prints (`rag ask --json`). Raises RagError."""
         chosen = list(authorities) if authorities else None
         return self.assistant.ask(question, (), authorities=chosen, year=year).to_json()
+
+
+
+
+def grid_filter(region: str | None = None, framework: str | None = None, since: int | float | None = None,
+                until: int | float | None = None, every: bool = False) -> TableFilter:
+    """The grid's filter from the page's controls ('All regions', a year range, every inspection)."""
+    kind = FRAMEWORKS.get(framework or "")
+    return TableFilter(region=region if region and region != ALL_REGIONS else None,
+                       since=f"{int(since)}-01-01" if since else None, until=f"{int(until)}-12-31" if until else None,
+                       scope="all" if every else "latest", frameworks=frozenset({kind}) if kind else frozenset())
+
+
+def sorted_rows(rows: list[GridRow], sort: str) -> list[GridRow]:
+    """Rows in the order asked; an authority's reports stay together, oldest first."""
+    def overall(row: GridRow) -> int:
+        cell = row.cells[0]
+        return -GRADE_ORDER.index(cell.grade) if cell and cell.grade in GRADE_ORDER else 1
+    latest = {}
+    for row in rows:
+        latest[row.report.authority] = row        # grid rows are oldest first within an authority
+    keys = {"Region": lambda a: (latest[a].region, a), "Overall grade, worst first": lambda a: (overall(latest[a]), a),
+            "Latest report first": lambda a: (_negated(latest[a].report.date or ""), a)}
+    order = sorted(latest, key=keys.get(sort, lambda a: a or ""))
+    rank = {a: i for i, a in enumerate(order)}
+    return sorted(rows, key=lambda r: rank[r.report.authority])
+
+
+def _negated(day: str) -> tuple[int, ...]:
+    return tuple(-ord(c) for c in day)
 
 
 def _evidence(plan) -> list[Hit]:

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from rag.ofsted.grades import AREAS, SIF_AREAS
+from rag.ofsted.table import GRID_HEADERS, GridRow
 from rag.records import REPORT_SILENT, REPORT_TYPES, Answer, Citation, Hit, Judgement, Paragraph, Report
 from rag.text.sanitize import csv_cell, markdown, without_controls
 
@@ -232,6 +233,43 @@ def judgements_grid(judgements: Sequence[Judgement], paragraph: Callable[[str], 
             f'</tr></thead><tbody>{"".join(body)}</tbody></table></div>')
 
 
+def national_grid(rows: Sequence[GridRow], paragraph: Callable[[str], Paragraph], described: str) -> str:
+    """One row per authority, the main areas as columns: its latest inspection's grades, or (every
+    inspection) each area's grades as chips in date order. Each grade opens the paragraph stating it."""
+    if not rows:
+        return f'<div class="grid-empty">No report matches: {escape(described)}.</div>'
+    by_authority: dict[str, list[GridRow]] = {}
+    for row in rows:
+        by_authority.setdefault(row.report.authority or "Unknown", []).append(row)
+    head = "".join(f"<th>{escape(h)}</th>" for h in ("Authority", "Region", "Inspections", *GRID_HEADERS))
+    body = []
+    for authority, mine in by_authority.items():
+        dates = " · ".join(escape(_short_date(r.report)) for r in mine)
+        cells = []
+        for column in range(len(GRID_HEADERS)):
+            chips = [_chip(r, r.cells[column], paragraph, len(mine) > 1) for r in mine]
+            cells.append(f"<td>{''.join(c for c in chips if c) or '–'}</td>")
+        body.append(f'<tr><th scope="row">{escape(authority)}</th><td>{escape(mine[0].region)}</td>'
+                    f'<td class="dates">{dates}</td>{"".join(cells)}</tr>')
+    legend = "".join(f'<span class="grade grade-{css}">{escape(word.capitalize())}</span>'
+                     for word, css in GRADE_CLASSES if word != "require improvement")
+    return (f'<div class="grid-legend">{escape(described[:1].upper() + described[1:])}: {len(by_authority)} '
+            f'authorities, {len(rows)} reports. Grades: {legend} · click a grade to read the paragraph that '
+            f'states it</div><div class="grid-scroll"><table class="judgements-grid national"><thead><tr>{head}'
+            f'</tr></thead><tbody>{"".join(body)}</tbody></table></div>')
+
+
+def _short_date(report: Report) -> str:
+    kind = {"ofsted_ilacs": "ILACS", "ofsted_sif": "SIF"}.get(report.report_type, "")
+    return f"{(report.published or report.date or '')[:7]} {kind}".strip()
+
+
+def _chip(row: GridRow, judgement: Judgement | None, paragraph: Callable[[str], Paragraph], dated: bool) -> str:
+    if judgement is None:
+        return ""
+    return _grade_button(judgement, paragraph(judgement.paragraph_id), f"{row.report.year or ''} " if dated else "")
+
+
 def _column_label(report_id: str, reports: Mapping[str, Report]) -> str:
     report = reports.get(report_id)
     if report is None:
@@ -239,14 +277,15 @@ def _column_label(report_id: str, reports: Mapping[str, Report]) -> str:
     return f"{report.authority or 'Unknown'} {report.year or ''}".strip()
 
 
-def _grade_button(j: Judgement, paragraph: Paragraph) -> str:
+def _grade_button(j: Judgement, paragraph: Paragraph, prefix: str = "") -> str:
+    """A grade as a coloured button that opens its paragraph; `prefix` (a year) leads its text."""
     grade = j.grade + (f" ({j.grade_number})" if j.grade_number else "")
     text = f"{SERVICE_NAMES[j.service]}: {grade}" if j.service in SERVICE_NAMES else grade
     where = ", ".join(b for b in (f"para {paragraph.number}" if paragraph.number else "",
                                   f"page {paragraph.page}" if paragraph.page else "") if b)
     title = f"{j.label}: {j.grade}" + (f" ({where})" if where else "")
     return (f'<button class="grade grade-{grade_class(j.grade)}" data-paragraph="{escape(j.paragraph_id)}" '
-            f'title="{escape(title)}">{escape(text[:1].upper() + text[1:])}</button>')
+            f'title="{escape(title)}">{escape(prefix + text[:1].upper() + text[1:])}</button>')
 
 
 # ---- exports -----------------------------------------------------------------------------------------------

@@ -11,7 +11,8 @@ import gradio as gr
 from rag.errors import RagError
 from rag.ingest.readers import SUPPORTED
 from rag.settings import Settings
-from rag.web.handlers import ANY, EXAMPLES, WebApp
+from rag.ofsted.facts import regions
+from rag.web.handlers import ALL_FRAMEWORKS, ALL_REGIONS, ANY, EXAMPLES, FRAMEWORKS, SORTS, WebApp
 
 TITLE = "Children's services inspection reports — answers with cited paragraphs"
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -147,10 +148,27 @@ def _compare_tab(app: WebApp) -> gr.Dropdown:
 
 
 def _judgements_tab(app: WebApp) -> gr.HTML:
-    gr.Markdown("Graded judgements stated by each inspection report (areas down the side).")
+    gr.Markdown("Graded judgements stated by each inspection report. A few reports are shown side by side "
+                "with every area they grade; a larger corpus as one row per authority: its latest inspection, "
+                "or every inspection in date order.")
+    with gr.Row():
+        region = gr.Dropdown([ALL_REGIONS, *regions()], value=ALL_REGIONS, label="Region", elem_id="grid-region")
+        framework = gr.Dropdown([ALL_FRAMEWORKS, *FRAMEWORKS], value=ALL_FRAMEWORKS, label="Framework",
+                                elem_id="grid-framework")
+        since = gr.Number(label="From year", precision=0, minimum=2005, maximum=2100, elem_id="grid-since")
+        until = gr.Number(label="To year", precision=0, minimum=2005, maximum=2100, elem_id="grid-until")
+        every = gr.Checkbox(label="All inspections (a timeline per authority)", elem_id="grid-every")
+        sort = gr.Dropdown(list(SORTS), value=SORTS[0], label="Sort by", elem_id="grid-sort")
     grid = gr.HTML(app.judgements(), js_on_load=OPEN_PARAGRAPH_JS, elem_id="judgements-grid")
+    csv = gr.DownloadButton("Download CSV", value=None, interactive=True, elem_id="grid-csv")
     gr.Markdown("**The paragraph that states the grade**")
     context = gr.HTML("<p>Click a grade in the grid.</p>", elem_id="grid-context")
+    controls = [region, framework, since, until, every, sort]
+
+    def show(*values):
+        return app.judgements(*values), _download(app.export_judgements(*values))
+    for control in controls:
+        control.change(show, controls, [grid, csv], api_visibility="private")
     grid.click(_open_paragraph(app), None, context, api_visibility="private")
     return grid
 

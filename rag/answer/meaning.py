@@ -1,0 +1,156 @@
+"""Checks of meaning, not only of shared words, between a claim and the sentences of its cited paragraph
+that best support it (rag.answer.verify finds them): the same polarity (not, failed, too few; above and
+below), no stronger quantifier than the report's ('all' where it says 'most'), each number about the same
+thing, each grade about the same area, an earlier inspection's grade not passed off as the current one.
+
+Each check returns why the claim is not supported, or "" when it finds nothing wrong. Rules only: what
+they cannot decide passes to the word-overlap check, so they only ever take a verification away.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from rag.text.words import STOP_WORDS, numbers_in, stem
+
+_TOKEN = re.compile(r"\d[\d,.]*%?|[A-Za-z][A-Za-z'’-]*")
+_NEGATION = re.compile(
+    r"\b(?:not|no|never|none|nor|without|cannot|can't|isn't|aren't|wasn't|weren't|don't|doesn't|didn't|hasn't"
+    r"|haven't|fail(?:s|ed|ing|ure)?|lack(?:s|ed|ing)?|insufficient(?:ly)?|too (?:few|many|long|slow|often)"
+    r"|unable|absence of|neither)\b", re.I)
+# Words of one meaning and their opposites: a claim that says one where the report says the other is wrong.
+_OPPOSITES = (
+    ("above", "below"), ("higher", "lower"), ("more", "fewer"), ("more", "less"), ("increase", "decrease"),
+    ("increase", "reduc"), ("increase", "fell"), ("increase", "fall"), ("increase", "declin"), ("rose", "fell"),
+    ("risen", "fallen"), ("rise", "fall"), ("rise", "reduc"), ("ris", "reduc"), ("ris", "declin"),
+    ("improv", "worsen"), ("improv", "declin"), ("improv", "deteriorat"), ("consistent", "inconsistent"),
+    ("consistently", "inconsistently"), ("sufficient", "insufficient"), ("enough", "insufficient"),
+    ("strong", "weak"), ("good", "poor"), ("timely", "delay"), ("quick", "slow"), ("better", "worse"),
+    ("exceed", "below"), ("stable", "unstable"), ("effective", "ineffective"), ("adequate", "inadequate"),
+    ("compl", "not compl"), ("favourabl", "worse"), ("increas", "stable"), ("fell", "stable"),
+)
+_UNIVERSAL = re.compile(r"\b(?:all|every|always|none|routinely|reliably|invariably|universally"
+                        r"|without exception|entire(?:ly)?|wholly)\b", re.I)
+_ALL = re.compile(r"\b(?:all|every|each|both|always|none|100%)\b", re.I)
+_LIMITED = re.compile(r"\b(?:most|some|many|majority|minority|a number of|several|few|a small number|generally"
+                      r"|mostly|often|usually|sometimes|not all|not always|in (?:a|the) (?:small )?number of"
+                      r"|or|partly|partially|largely|nearly|almost|mainly|too many|inconsistent(?:ly)?)\b", re.I)
+_GRADE = re.compile(r"\b(outstanding|good|requires? improvement|inadequate|adequate)\b", re.I)
+_GRADING = re.compile(r"\b(?:judged|graded|rated|grade[sd]?|judge?ments?|rating)\b", re.I)
+_EARLIER = re.compile(r"\b(?:previous(?:ly)?|last inspect(?:ed|ion)|earlier|prior|at the last|was last|when last"
+                      r"|since (?:the )?(?:last|previous))\b", re.I)
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_LINK_WORDS = STOP_WORDS | {"per", "cent", "percent", "%", "approximately", "around", "about", "over", "under",
+                            "nearly", "almost", "some", "just"}
+
+
+def words(text: str) -> list[str]:
+    return [t.lower() for t in _TOKEN.findall(text)]
+
+
+def _negated_words(text: str) -> set[str]:
+    """Stems of the content words a negation governs: the three words after 'not', 'failed to', 'too few'."""
+    out: set[str] = set()
+    for m in _NEGATION.finditer(text):
+        following = [w for w in words(text[m.end():])[:4] if w not in STOP_WORDS][:3]
+        out |= {stem(w) for w in following}
+    return out
+
+
+def polarity(claim: str, support: str) -> str:
+    """A negation or an opposite on one side only: 'do not comply' against 'comply'."""
+    claim_stems = {stem(w) for w in words(claim) if w not in STOP_WORDS}
+    support_stems = {stem(w) for w in words(support) if w not in STOP_WORDS}
+    denied_there = _negated_words(support) & claim_stems
+    denied_here = _negated_words(claim) & support_stems
+    if denied_there - _negated_words(claim) and not _NEGATION.search(claim):
+        return "the report says the opposite (negation)"
+    if denied_here - _negated_words(support) and not _NEGATION.search(support):
+        return "the report says the opposite (negation)"
+    claim_stems, support_stems = {stem(w) for w in words(claim)}, {stem(w) for w in words(support)}
+    claim_stems = {stem(w) for w in words(claim)}
+    support_stems = {stem(w) for w in words(support)}
+    for a, b in _OPPOSITES:
+        for mine, theirs in ((a, b), (b, a)):
+            if _has(claim_stems, mine) and _has(support_stems, theirs) and not _has(support_stems, mine):
+                return f"the report says '{theirs}', the claim '{mine}'"
+    return ""
+
+
+def _has(stems: set[str], prefix: str) -> bool:
+    if " " in prefix:
+        return False
+    key = stem(prefix)
+    return any(s in (prefix, key) or (len(key) >= 4 and s.startswith(key)) for s in stems)
+
+
+def quantifier(claim: str, support: str) -> str:
+    """'All' or 'every' in the claim where the report only says 'most', 'some' or 'good or outstanding'."""
+    universal = _UNIVERSAL.search(claim)
+    if universal and not _ALL.search(support) and _LIMITED.search(support):
+        return f"the claim says '{universal.group(0)}', the report does not"
+    return ""
+
+
+def numbers_bound(claim: str, support: str, context: frozenset[str]) -> str:
+    """Each number of the claim is in the supporting sentences with at least one of the words that say
+    what it counts (the words right after it, or right before it)."""
+    claim_tokens = words(claim)
+    support_tokens = words(support)
+    for number in sorted(numbers_in(claim) - context):
+        if _YEAR.fullmatch(number) or (number.isdigit() and int(number) < 10):
+            continue            # years and small counts are written many ways ('2014-15', 'three')
+        mine = {stem(w) for w in _neighbours(claim_tokens, number)}
+        positions = _positions(support_tokens, number)
+        if not mine or not positions:
+            continue            # whether the number is there at all is verify's check
+        theirs = set()
+        for at in positions:
+            theirs |= {stem(w) for w in support_tokens[max(0, at - 8):at + 9]}
+        if not mine & theirs:
+            return f"{number} is about something else in the report"
+    return ""
+
+
+def _positions(tokens: Sequence[str], number: str) -> list[int]:
+    return [i for i, t in enumerate(tokens) if numbers_in(t) & {number}]
+
+
+def _neighbours(tokens: Sequence[str], number: str) -> list[str]:
+    """The content words that say what a number counts: up to two on each side of it."""
+    found: list[str] = []
+    for at in _positions(tokens, number):
+        after = [t for t in tokens[at + 1:at + 6] if t not in _LINK_WORDS and not numbers_in(t)][:2]
+        before = [t for t in tokens[max(0, at - 4):at] if t not in _LINK_WORDS and not numbers_in(t)][-2:]
+        found += after + before
+    return found
+
+
+def grades_bound(claim: str, support: str, report_year: str = "") -> str:
+    """A grade the claim states is in the supporting sentences, and not only as an earlier inspection's."""
+    claimed = {_grade(g) for g in _GRADE.findall(claim)}
+    if not claimed or not _GRADING.search(claim):
+        return ""
+    stated = {_grade(g) for g in _GRADE.findall(support)}
+    if claimed - stated:
+        return f"{', '.join(sorted(claimed - stated))} is not the grade the report states"
+    earlier = _EARLIER.search(support) or any(y != report_year for y in _YEAR.findall(support)) and report_year
+    claim_dates_it = _EARLIER.search(claim) or _YEAR.search(claim)
+    if earlier and not claim_dates_it:
+        return "the report states that grade for an earlier inspection"
+    return ""
+
+
+def _grade(word: str) -> str:
+    return "requires improvement" if "improvement" in word.lower() else word.lower()
+
+
+def meaning_problem(claim: str, support: str, *, paragraph: str = "", context: frozenset[str] = frozenset(),
+                    report_year: str = "") -> str:
+    """The first reason the supporting sentences (in their `paragraph`) do not say what the claim says,
+    or ""."""
+    for problem in (polarity(claim, support), quantifier(claim, support),
+                    numbers_bound(claim, paragraph or support, context), grades_bound(claim, support, report_year)):
+        if problem:
+            return problem
+    return ""

@@ -1,0 +1,256 @@
+"""Which of an authority's reports a question means. Questions name inspection years, publication years
+("the 2018 inspection, published 2019"), months, "latest", "previous", "earliest", "before the
+re-inspection", or a span ("from 2015 to 2025", "since 2016"). With no date named, the latest inspection
+is the one, and the answer says so and that older reports exist. A date the corpus has no report for is
+said plainly, and the nearest report is offered, labelled as such.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from rag.ofsted.table import GRADED_TYPES, report_day
+from rag.records import REPORT_TYPES, Report
+from rag.search.grammar import MONTH, YEAR
+from rag.text.words import MONTHS
+
+_MONTH_NUMBER = {name[:3]: n for n, name in enumerate(MONTHS, start=1)}
+_TIMELINE = re.compile(r"\b(?:chang(?:e|ed|es|ing)|moved?|trace|evolv(?:e|ed)|trend|over time|through(?:out)?"
+                       r"|across (?:its|their|the) (?:\w+ )?inspections|history|trajectory|progress(?:ed)? from"
+                       r"|each (?:of (?:its|their) )?inspections?|all (?:of )?(?:its|their) inspections"
+                       r"|every inspection|walk me through|how (?:has|have) .{0,60} (?:grade|judge?ment|rating)s?"
+                       r"|what (?:overall )?grades has)\b", re.I)
+_LATEST = re.compile(r"\b(?:latest|most recent|current(?:ly)?|newest|last inspection|now)\b", re.I)
+_PREVIOUS = re.compile(r"\b(?:previous|prior|before (?:its|the|their) (?:most recent|latest|last)|the one before"
+                       r"|penultimate|last but one)\b", re.I)
+_EARLIEST = re.compile(r"\b(?:earliest|first|oldest)\b", re.I)
+_BEFORE_REINSPECTION = re.compile(rf"\bbefore\s+(?:its|the|their|[A-Z][\w ,'’-]{{0,40}}?['’]s)\s+(?:({YEAR})\s+)?"
+                                  rf"re-?inspection\b", re.I)
+_PUBLISHED = re.compile(rf"\b(?:published|came out|report(?:ed)?|released)\b[^.?;]{{0,30}}?\b(?:in\s+)?"
+                        rf"(?:({MONTH})\s+)?({YEAR})\b", re.I)
+_MONTH_YEAR = re.compile(rf"\b({MONTH})\s+({YEAR})\b", re.I)
+_SPAN = re.compile(rf"\b(?:from|between)\s+({YEAR})\s+(?:to|and|until|through)\s+(?:(?:its|the|their)\s+)?({YEAR})\b"
+                   rf"|\b(since|after|before|until)\s+({YEAR})\b", re.I)
+_ANY_YEAR = re.compile(rf"(?<![\d£$.,]){YEAR}(?![\d%]|,\d)")
+
+
+@dataclass(frozen=True)
+class DateCue:
+    """What a question says about which report it means."""
+    years: tuple[int, ...] = ()                    # years of a report (inspected or published)
+    published: tuple[tuple[int, int | None], ...] = ()   # (year, month or None) of publication
+    months: tuple[tuple[int, int], ...] = ()       # (year, month) of inspection or publication
+    position: str = ""                             # latest | previous | earliest | before-reinspection
+    since: int | None = None
+    until: int | None = None
+    timeline: bool = False
+
+    @property
+    def named(self) -> bool:
+        return bool(self.years or self.published or self.months or self.position or self.since or self.until)
+
+
+def date_cue(question: str) -> DateCue:
+    published = tuple((int(m.group(2)), _month(m.group(1))) for m in _PUBLISHED.finditer(question))
+    months = tuple((int(m.group(2)), _month(m.group(1))) for m in _MONTH_YEAR.finditer(question))
+    since = until = None
+    spans = list(_SPAN.finditer(question))
+    for m in spans:
+        if m.group(1):
+            since, until = int(m.group(1)), int(m.group(2))
+        elif m.group(3).lower() in ("since", "after"):
+            since = int(m.group(4)) + (1 if m.group(3).lower() == "after" else 0)
+        else:
+            until = int(m.group(4)) - (1 if m.group(3).lower() == "before" else 0)
+    span_years = {int(y) for m in spans for y in m.groups() if y and y.isdigit()}
+    years = tuple(dict.fromkeys(int(y) for y in _ANY_YEAR.findall(question)
+                                if int(y) not in span_years and 2005 <= int(y) <= 2035))
+    position = ("before-reinspection" if _BEFORE_REINSPECTION.search(question) else
+                "previous" if _PREVIOUS.search(question) else
+                "earliest" if _EARLIEST.search(question) and not years else
+                "latest" if _LATEST.search(question) else "")
+    timeline = bool(_TIMELINE.search(question)) or len(years) >= 2 or (since is not None and until is None
+                                                                      and position == "") \
+        or (since is not None and until is not None)
+    if position in ("previous", "earliest", "before-reinspection") or published and len(years) <= 2 and not spans:
+        timeline = timeline and len(years) >= 3
+    return DateCue(years, published, months, position, since, until, timeline)
+
+
+def _month(text: str | None) -> int | None:
+    return _MONTH_NUMBER.get(text[:3].lower()) if text else None
+
+
+@dataclass(frozen=True)
+class ReportChoice:
+    """The reports of one authority an answer uses, and what to tell the reader about the choice."""
+    authority: str
+    reports: tuple[Report, ...]            # oldest first
+    note: str = ""                         # which report was used, and what else exists
+    missing: str = ""                      # what was asked for and is not in the corpus ("a 2024 report")
+    timeline: bool = False
+    others: tuple[Report, ...] = ()        # the authority's other inspection reports
+
+
+def inspection_reports(reports: Sequence[Report]) -> list[Report]:
+    """Ofsted's reports among these, oldest first."""
+    return sorted((r for r in reports if r.report_type.startswith("ofsted")), key=report_day)
+
+
+def choose(authority: str, reports: Sequence[Report], cue: DateCue, *, graded: bool = False) -> ReportChoice:
+    """The reports of `authority` (all its reports given) a question with this cue means. `graded`: only
+    inspections that give graded judgements count (a grade question)."""
+    inspections = inspection_reports(reports)
+    if graded:
+        inspections = [r for r in inspections if r.report_type in GRADED_TYPES] or inspections
+    if not inspections:
+        return ReportChoice(authority, tuple(reports))
+    if cue.timeline:
+        if cue.since or cue.until:
+            chosen = [r for r in inspections if _in_span(r, cue)]
+        elif len(cue.years) >= 2:
+            chosen = [r for r in inspections if _year_match(r, cue.years)]
+            if cue.position == "latest" and inspections[-1] not in chosen:
+                chosen.append(inspections[-1])          # '2014, 2018 and most recent inspections'
+        else:
+            chosen = list(inspections)
+        chosen = chosen or list(inspections)
+        absent = [y for y in cue.years if not any(_year_match(r, (y,)) for r in inspections)]
+        missing = _say_years(absent) if absent else ""
+        note = f"The corpus has no {missing} report on {authority}." if missing else ""
+        return ReportChoice(authority, tuple(chosen), note, missing, True, _except(inspections, chosen))
+    if cue.position == "before-reinspection":
+        marker = cue.years[0] if cue.years else None
+        later = [i for i, r in enumerate(inspections) if "re-inspection" in r.variant
+                 and (marker is None or _year_match(r, (marker,)))]
+        at = later[0] if later else len(inspections) - 1
+        return _picked(authority, inspections, [inspections[at - 1]] if at > 0 else [],
+                       "the inspection before the re-inspection")
+    if cue.position == "previous":
+        return _picked(authority, inspections, inspections[-2:-1], "the inspection before the latest")
+    if cue.position == "earliest" and not cue.years:
+        return _picked(authority, inspections, inspections[:1], "the earliest report")
+    # A date can name any of the authority's reports (a council's own 2017 report too).
+    every = sorted(reports, key=report_day)
+    wanted = [r for r in every if _matches(r, cue) and (r in inspections or not r.report_type.startswith("ofsted"))]
+    if cue.years or cue.published or cue.months:
+        asked = _asked(cue)
+        if wanted:
+            return ReportChoice(authority, tuple(wanted), "", "", False, _except(inspections, wanted))
+        nearest = _nearest(inspections, cue)
+        note = (f"The corpus has no {asked} report on {authority}. The nearest is its "
+                f"{_describe(nearest)}; what follows is from that report, not from {asked}.")
+        return ReportChoice(authority, (nearest,), note, asked, False, _except(inspections, [nearest]))
+    latest, older = inspections[-1], inspections[:-1]
+    note = ""
+    if older:       # with one report there is no choice to explain
+        note = (f"From the latest report on {authority}: {_describe(latest)}. The corpus also has {len(older)} "
+                f"earlier report{'s' if len(older) > 1 else ''} ({', '.join(_when(r) for r in older)}): name a "
+                f"year to ask about one.")
+    return ReportChoice(authority, (latest,), note, "", False, tuple(older))
+
+
+def _picked(authority: str, inspections: list[Report], chosen: list[Report], what: str) -> ReportChoice:
+    if not chosen:
+        return ReportChoice(authority, tuple(inspections[-1:]), f"The corpus has no {what} for {authority}; "
+                            f"its only inspection report is the {_describe(inspections[-1])}.", what, False)
+    return ReportChoice(authority, tuple(chosen), f"{what[:1].upper()}{what[1:]} on {authority}: "
+                        f"{_describe(chosen[0])}.", "", False, _except(inspections, chosen))
+
+
+def _except(inspections: Sequence[Report], chosen: Sequence[Report]) -> tuple[Report, ...]:
+    ids = {r.id for r in chosen}
+    return tuple(r for r in inspections if r.id not in ids)
+
+
+def _years_of(report: Report) -> set[int]:
+    """The years a report can be called by: published, inspected (start and end)."""
+    found = {report.year} if report.year else set()
+    for day in (report.published, report.inspection_start, report.inspection_end, report.date):
+        if day and day[:4].isdigit():
+            found.add(int(day[:4]))
+    return found
+
+
+def _year_match(report: Report, years: Sequence[int]) -> bool:
+    return bool(_years_of(report) & set(years))
+
+
+def _months_of(report: Report) -> set[tuple[int, int]]:
+    found = set()
+    for day in (report.published, report.inspection_start, report.inspection_end, report.date):
+        if day and len(day) >= 7 and day[:4].isdigit() and day[5:7].isdigit():
+            found.add((int(day[:4]), int(day[5:7])))
+    return found
+
+
+def _matches(report: Report, cue: DateCue) -> bool:
+    """Every date the question names fits the report: '2022 inspection (published in 2023)' is one report."""
+    if cue.months and not all(m in _months_of(report) for m in cue.months
+                              if m not in {(y, mm) for y, mm in cue.published if mm}):
+        return False
+    for year, month in cue.published:
+        published = report.published or report.date or ""
+        if not published.startswith(f"{year}") or (month and published[5:7] != f"{month:02d}"):
+            # A report whose publication date was not printed is matched on its other dates.
+            if report.published or not _year_match(report, (year,)):
+                return False
+    return not cue.years or all(_year_match(report, (y,)) for y in cue.years)
+
+
+def _in_span(report: Report, cue: DateCue) -> bool:
+    years = _years_of(report)
+    return (cue.since is None or max(years, default=0) >= cue.since) and \
+        (cue.until is None or min(years, default=9999) <= cue.until)
+
+
+def _nearest(inspections: Sequence[Report], cue: DateCue) -> Report:
+    """The report closest in years to the date asked for; of two as close, the later."""
+    target = (cue.months or cue.published or [(cue.years[0], None)])[0][0]
+    order = {r.id: i for i, r in enumerate(inspections)}
+    return min(inspections, key=lambda r: (min((abs(y - target) for y in _years_of(r)), default=99), -order[r.id]))
+
+
+def _asked(cue: DateCue) -> str:
+    if cue.months:
+        year, month = cue.months[0]
+        return f"{MONTHS[month - 1].title()} {year}"
+    if cue.published:
+        year, month = cue.published[0]
+        return f"{MONTHS[month - 1].title() + ' ' if month else ''}{year}"
+    return _say_years(cue.years)
+
+
+def _say_years(years: Sequence[int]) -> str:
+    return " or ".join(str(y) for y in years)
+
+
+def _when(report: Report) -> str:
+    return (report_day(report) or "undated")[:4]
+
+
+def describe_report(report: Report) -> str:
+    """'ILACS inspection (standard), inspected 11-22 July 2022, published 5 September 2022'."""
+    return _describe(report)
+
+
+def _describe(report: Report) -> str:
+    kind = REPORT_TYPES.get(report.report_type, report.report_type)
+    parts = [kind + (f" ({report.variant})" if report.variant else "")]
+    if report.inspection_start and report.inspection_end:
+        parts.append(f"inspected {_day(report.inspection_start)} to {_day(report.inspection_end)}")
+    if report.published:
+        parts.append(f"published {_day(report.published)}")
+    elif report.date:
+        parts.append(f"dated {_day(report.date)}")
+    return ", ".join(parts)
+
+
+def _day(iso: str) -> str:
+    try:
+        d = date.fromisoformat(iso[:10])
+    except ValueError:
+        return iso
+    return f"{d.day} {MONTHS[d.month - 1].title()} {d.year}"

@@ -1,0 +1,58 @@
+"""The citation check reads meaning, not only shared words: a claim that flips the report's polarity,
+overstates its quantifier, moves a number to another subject or passes an earlier inspection's grade off
+as current is not verified. Measured on tests/gold/faithfulness.jsonl, pairs read from the reports."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rag.answer.meaning import meaning_problem
+from rag.answer.verify import Passage, verify_claim
+from rag.records import Hit, Paragraph, Report
+
+GOLD = Path(__file__).parent / "gold" / "faithfulness.jsonl"
+
+
+@pytest.mark.parametrize("claim, support, why", [
+    ("Strategy discussions in Wandsworth comply with statutory guidance.",
+     "When risk is identified and a strategy discussion held, the strategy discussions do not comply with "
+     "statutory guidance.", "negation"),
+    ("Looked after children achieve above the national average at all key stages.",
+     "Educational attainment of looked after children is below that of other looked after children nationally "
+     "at all key stages.", "'below'"),
+    ("All referrals are dealt with effectively by the triage team.",
+     "Most referrals to children's social care services are dealt with effectively by the triage team.", "'All'"),
+    ("In Hammersmith and Fulham, 82% of looked after children had dental checks.",
+     "High levels of performance are achieved in relation to dental checks, where the current proportion of "
+     "92.1% significantly exceeds the national figure. Elsewhere in England the typical figure reported for "
+     "children in need across all councils is lower, at 82% overall.", "something else"),
+    ("Wandsworth's safeguarding arrangements were judged to be good.",
+     "The previous inspection of the local authority's safeguarding arrangements was in May 2012. The local "
+     "authority was judged to be good.", "earlier inspection"),
+])
+def test_what_the_report_does_not_say_is_named(claim, support, why):
+    assert why in meaning_problem(claim, support, paragraph=support, report_year="2015")
+
+
+def test_a_faithful_paraphrase_passes():
+    support = ("Child protection enquiries are undertaken in a timely manner. They are led by qualified and "
+               "suitably experienced social workers.")
+    assert meaning_problem("Child protection enquiries are carried out in a timely way by qualified social "
+                           "workers.", support, paragraph=support) == ""
+
+
+def test_precision_and_recall_of_verified_on_the_faithfulness_set():
+    rows = [json.loads(line) for line in GOLD.read_text(encoding="utf-8").splitlines() if line.strip()]
+    verified = []
+    for row in rows:
+        paragraph = Paragraph("r:p", "r", 0, row["paragraph"], row["paragraph"])
+        report = Report("r", "r.pdf", "", "", row["authority"], "ofsted_sif", str(row["report_year"]), row["report_year"])
+        if verify_claim(row["claim"], [Passage(1, Hit(paragraph, report, 1.0))], question=row["question"]).verified:
+            verified.append(row)
+    precision = sum(r["supported"] for r in verified) / len(verified)
+    recall = sum(r["supported"] for r in verified) / sum(r["supported"] for r in rows)
+    # Word overlap alone scored precision 0.55 (recall 0.91) on this set: the meaning checks must keep
+    # their gain. The issue's target (precision 0.98) is not reached yet: see bench/faithfulness.py.
+    assert precision >= 0.68 and recall >= 0.80, (precision, recall)

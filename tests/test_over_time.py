@@ -1,0 +1,217 @@
+"""Many reports per authority and questions about the whole country: which report a question means
+(rag.search.reports), the judgements table (rag.ofsted.table), national questions read as table filters
+(rag.search.national), and the answers built from them (rag.answer.plan), on a small synthetic corpus of
+real authority names (regions and statistical neighbours are the product's own facts)."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from rag.answer.finish import finish
+from rag.answer.plan import PlanMode, plan
+from rag.index.embedding import HashingEmbedder
+from rag.index.reader import Index
+from rag.index.writer import write_index
+from rag.ofsted.table import NO_GRADE, TableFilter, grid, select
+from rag.records import Judgement, Paragraph, Report
+from rag.search.national import national_question
+from rag.search.question import parse_query
+from rag.search.reports import choose, date_cue
+from rag.search.retrieval import Searcher
+
+ILACS = ("overall_effectiveness", "impact_of_leaders", "help_and_protection", "children_in_care", "care_leavers")
+LABELS = {"overall_effectiveness": "Overall effectiveness",
+          "impact_of_leaders": "The impact of leaders on social work practice with children and families",
+          "help_and_protection": "The experiences and progress of children who need help and protection",
+          "children_in_care": "The experiences and progress of children in care",
+          "care_leavers": "The experiences and progress of care leavers"}
+
+
+def inspection(authority: str, published: str, grades: dict[str, str], *, start: str | None = None,
+               report_type: str = "ofsted_ilacs", variant: str = "standard") -> Report:
+    """A report whose first paragraphs state its grades, one per area, as a grade table's rows read."""
+    rid = f"{authority.lower().replace(' ', '-')}-{published[:4]}"
+    start = start or f"{int(published[:4]) - (1 if published[5:7] < '03' else 0)}-{'01' if published[5:7] >= '03' else '11'}-10"
+    paragraphs, judgements = [], []
+    for i, (area, grade) in enumerate(grades.items()):
+        pid = f"{rid}:{i:04d}"
+        text = f"{LABELS[area]}: {grade}." if area != "overall_effectiveness" else \
+            f"Children's services in {authority} are {grade}. Overall effectiveness: {grade}."
+        paragraphs.append(Paragraph(pid, rid, i, text, text, ("Judgement",), str(i + 1), 1))
+        judgements.append(Judgement(rid, authority, published, area, LABELS[area], grade, pid, "ilacs"))
+    n = len(paragraphs)
+    filler = f"Social workers in {authority} visit children regularly and know them well; caseloads are manageable."
+    paragraphs.append(Paragraph(f"{rid}:{n:04d}", rid, n, filler, filler, ("Findings",), str(n + 1), 2))
+    return Report(id=rid, file=f"{rid}.pdf", sha256=rid, title=f"Inspection of {authority}", authority=authority,
+                  report_type=report_type, date=published, year=int(published[:4]), inspection_start=start,
+                  inspection_end=start[:8] + "21", published=published, variant=variant,
+                  paragraphs=tuple(paragraphs), judgements=tuple(judgements))
+
+
+def all_areas(grade: str, **others: str) -> dict[str, str]:
+    return {area: others.get(area, grade) for area in ILACS}
+
+
+CORPUS = [
+    inspection("Sunderland", "2015-07-20", {"overall_effectiveness": "inadequate"}, report_type="ofsted_sif", variant=""),
+    inspection("Sunderland", "2018-07-25", {"overall_effectiveness": "inadequate"}, report_type="ofsted_sif",
+               variant="re-inspection"),
+    inspection("Sunderland", "2021-08-20", all_areas("outstanding")),
+    inspection("Sunderland", "2025-03-11", all_areas("outstanding", care_leavers="good")),
+    inspection("Hackney", "2019-12-10", all_areas("requires improvement")),
+    inspection("Hackney", "2024-05-02", all_areas("good")),
+    inspection("Camden", "2025-02-20", all_areas("outstanding")),
+    inspection("Havering", "2022-03-01", all_areas("good")),
+    inspection("Havering", "2024-10-01", all_areas("inadequate")),
+    inspection("Liverpool", "2023-03-01", all_areas("inadequate")),
+    inspection("Liverpool", "2026-07-07", {a: g for a, g in all_areas("good", care_leavers="requires improvement").items()
+                                           if a != "overall_effectiveness"},
+               start="2026-05-11", variant="standard, from April 2026: no overall effectiveness grade"),
+]
+BY_ID = {r.id: r for r in CORPUS}
+
+
+# ---- which report ---------------------------------------------------------------------------------------
+
+def chosen(question: str, authority: str = "Sunderland", graded: bool = True) -> list[str]:
+    return [r.id for r in choose(authority, [r for r in CORPUS if r.authority == authority], date_cue(question),
+                                 graded=graded).reports]
+
+
+def test_no_date_named_means_the_latest_report_and_the_answer_says_older_ones_exist():
+    choice = choose("Sunderland", CORPUS[:4], date_cue("How good are Sunderland's services for care leavers?"))
+    assert [r.id for r in choice.reports] == ["sunderland-2025"]
+    assert "latest report on Sunderland" in choice.note and "3 earlier reports (2015, 2018, 2021)" in choice.note
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("What did the 2021 inspection of Sunderland find?", ["sunderland-2021"]),
+    ("What did the report Ofsted published in March 2025 say about Sunderland?", ["sunderland-2025"]),
+    ("Sunderland's 2024 inspection (published 2025): how were care leavers graded?", ["sunderland-2025"]),
+    ("What grade did Sunderland get at the inspection before its most recent one?", ["sunderland-2021"]),
+    ("What did the earliest Sunderland report conclude?", ["sunderland-2015"]),
+    ("Before Sunderland's 2018 re-inspection, how had Ofsted graded its services?", ["sunderland-2015"]),
+    ("How has Sunderland's overall judgement moved from 2015 to 2021?",
+     ["sunderland-2015", "sunderland-2018", "sunderland-2021"]),
+    ("Trace Sunderland's overall grade through its 2015, 2018 and most recent inspections.",
+     ["sunderland-2015", "sunderland-2018", "sunderland-2025"]),
+])
+def test_the_dates_a_question_names_pick_the_report(question, expected):
+    assert chosen(question) == expected
+
+
+def test_a_date_with_no_report_is_said_and_the_nearest_report_is_offered_labelled():
+    choice = choose("Sunderland", CORPUS[:4], date_cue("What overall grade did Sunderland get in its 2022 inspection?"))
+    assert [r.id for r in choice.reports] == ["sunderland-2021"]
+    assert choice.missing == "2022"
+    assert choice.note.startswith("The corpus has no 2022 report on Sunderland. The nearest is its")
+
+
+# ---- the judgements table -------------------------------------------------------------------------------
+
+def authorities(result) -> set[str]:
+    return {row.authority for row in result.rows}
+
+
+def test_latest_inspection_of_each_authority_in_a_region():
+    found = select(CORPUS, TableFilter(grades=frozenset({"good"}), region="London"))
+    assert authorities(found) == {"Hackney"}            # Havering's latest is inadequate; Sunderland not London
+    assert found.considered == 3
+
+
+def test_every_inspection_in_a_window_and_changes_between_consecutive_inspections():
+    window = TableFilter(area="care_leavers", grades=frozenset({"inadequate"}), since="2023-01-01", scope="all")
+    assert authorities(select(CORPUS, window)) == {"Havering", "Liverpool"}
+    fell = TableFilter(change=(frozenset({"good", "outstanding"}), frozenset({"inadequate"})), scope="all")
+    assert authorities(select(CORPUS, fell)) == {"Havering"}
+    rose = TableFilter(change=(frozenset({"inadequate"}), frozenset({"outstanding"})), scope="all")
+    (row,) = select(CORPUS, rose).rows
+    assert [r.id for r in row.reports] == ["sunderland-2018", "sunderland-2021"]
+
+
+def test_reports_without_an_overall_grade_and_every_inspection_rules():
+    assert authorities(select(CORPUS, TableFilter(grades=frozenset({NO_GRADE})))) == {"Liverpool"}
+    always = TableFilter(grades=frozenset({"outstanding"}), every=True)
+    assert authorities(select(CORPUS, always)) == {"Camden"}
+    assert authorities(select(CORPUS, replace(always, min_reports=2))) == set()
+
+
+def test_the_grid_has_a_row_per_report_and_a_cell_per_main_area():
+    rows = grid(CORPUS, TableFilter(scope="all", region="London"))
+    assert [r.report.id for r in rows] == ["camden-2025", "hackney-2019", "hackney-2024", "havering-2022",
+                                           "havering-2024"]
+    assert [c.grade if c else None for c in rows[0].cells] == ["outstanding"] * 5
+
+
+# ---- national questions ---------------------------------------------------------------------------------
+
+def read(question: str) -> TableFilter:
+    query = parse_query(question, sorted({r.authority for r in CORPUS}))
+    national = national_question(question, query)
+    assert national is not None, question
+    return national.filter
+
+
+def test_a_national_question_is_read_as_a_table_filter():
+    f = read("Which London boroughs moved from requires improvement to good overall between their last two inspections?")
+    assert (f.region, f.change, f.scope) == ("London", (frozenset({"requires improvement"}), frozenset({"good"})),
+                                             "latest")
+    f = read("Which councils were judged inadequate for care leavers since 2023?")
+    assert (f.area, f.grades, f.since, f.scope) == ("care_leavers", frozenset({"inadequate"}), "2023-01-01", "all")
+    f = read("How many authorities are outstanding overall in their latest inspection?")
+    assert (f.area, f.grades, f.scope) == ("overall_effectiveness", frozenset({"outstanding"}), "latest")
+    f = read("Which of Hackney's statistical neighbours were judged good for help and protection?")
+    assert f.area == "help_and_protection" and "Hackney" not in f.authorities and len(f.authorities) == 10
+    f = read("Which authorities have been judged requires improvement overall at every inspection, with at least "
+             "three inspections?")
+    assert (f.every, f.min_reports, f.grades) == (True, 3, frozenset({"requires improvement"}))
+
+
+def test_a_question_about_one_authority_is_not_national():
+    query = parse_query("What did inspectors say about caseloads in Hackney?", ["Hackney"])
+    assert national_question(query.text, query) is None
+
+
+# ---- answers --------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def searcher(tmp_path_factory) -> Searcher:
+    folder = tmp_path_factory.mktemp("over-time-index")
+    embedder = HashingEmbedder(64)
+    write_index(folder, CORPUS, embedder, pipeline_version="test")
+    return Searcher(Index.load(folder, embedder_name=embedder.name, pipeline_version="test"), embedder)
+
+
+def answer(searcher: Searcher, question: str):
+    the_plan = plan(searcher, question)
+    return the_plan, finish(the_plan, [], engine="extractive")
+
+
+def test_a_national_question_is_answered_from_the_table_with_the_filter_said_and_each_row_cited(searcher):
+    the_plan, result = answer(searcher, "Which councils have been judged inadequate for care leavers since 2023?")
+    assert the_plan.mode == PlanMode.TABLE
+    assert result.text.startswith("I read this as: every inspection, experiences and progress of care leavers, "
+                                  "inadequate; reports dated 2023-01-01 or later. 2 authorities match: Havering "
+                                  "and Liverpool.")
+    assert result.verified_claims == len(result.claims) == 2 and len(result.citations) == 2
+    assert [row[0] for row in result.table[1:]] == ["Havering", "Liverpool"]
+
+
+def test_a_timeline_lists_each_report_in_date_order_with_its_cited_grade(searcher):
+    the_plan, result = answer(searcher, "How has Sunderland's overall effectiveness changed from 2015 to 2025?")
+    assert the_plan.mode == PlanMode.JUDGEMENT
+    lines = [line for line in result.text.splitlines() if line.startswith("Sunderland (")]
+    assert [line[:17] for line in lines] == ["Sunderland (2015)", "Sunderland (2018)", "Sunderland (2021)",
+                                             "Sunderland (2025)"]
+    assert "inadequate" in lines[0] and "outstanding" in lines[3]
+    assert result.verified_claims == 4 and len(result.table) == 5
+
+
+def test_a_missing_report_is_said_first_and_an_inspection_after_april_2026_has_no_overall_grade(searcher):
+    _, result = answer(searcher, "What overall grade did Havering get in its 2023 inspection?")
+    assert result.text.startswith("The corpus has no 2023 report on Havering. The nearest is its")
+    _, result = answer(searcher, "What is Liverpool's overall effectiveness grade?")
+    assert "gives no overall effectiveness grade: Ofsted stopped grading overall effectiveness" in result.text
+    assert "inadequate" not in result.text.split("From the latest report")[0]     # 2023's grade is not passed off
+    assert "requires improvement" in result.text and result.verified_claims >= 4

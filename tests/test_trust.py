@@ -1,0 +1,37 @@
+"""Answers an analyst can rely on (scripted model, default corpus): the area's grade from the judgements
+table beside rosy prose, a why-question answered with reasons and the grade, and a question that names
+an authority outside the active filter answered about the named one, aloud."""
+from __future__ import annotations
+
+from rag.assistant import Assistant
+from tests.fake_llm import ScriptedChatModel, passage_with, scripted_engine
+
+
+def rosy(prompt: str) -> str:
+    """A model that quotes only the hopeful sentence about care leavers."""
+    key = passage_with(prompt, "care leavers")
+    return f"Care leavers in Wandsworth are supported by personal advisers [{key}]."
+
+
+def test_a_rosy_answer_on_an_area_carries_the_areas_grade_from_the_table(default_settings):
+    bot = Assistant(default_settings, engine=scripted_engine(ScriptedChatModel(script=rosy)))
+    answer = bot.ask("How did Wandsworth do on care leavers?")
+    first = answer.text.splitlines()[0]
+    assert first.startswith("Wandsworth (2015): ") and "care leavers" in first and "inadequate [1]" in first
+    assert answer.claims[0].verified and "care leavers" in answer.citations[0].paragraph.text.lower()
+
+
+def test_a_why_question_gets_the_grade_and_the_reasons(default_settings):
+    model = ScriptedChatModel(script=lambda prompt: "Because of weaknesses found by inspectors.")
+    bot = Assistant(default_settings, engine=scripted_engine(model))
+    answer = bot.ask("Why was Wandsworth's help and protection judged inadequate?")
+    assert model.prompts, "a why-question is written by the engine from the report's reasons"
+    assert answer.text.startswith("Wandsworth (2015): ") and "inadequate" in answer.text.splitlines()[0]
+
+
+def test_a_question_naming_another_authority_than_the_filter_is_answered_about_it(assistant):
+    answer = assistant.ask("How many children in Wandsworth were on child protection plans?",
+                           authorities=["Hillingdon"])
+    assert answer.text.startswith("The question names Wandsworth, outside the Authorities filter (Hillingdon): "
+                                  "this answer is about Wandsworth.")
+    assert {c.report.authority for c in answer.citations} <= {"Wandsworth"}
