@@ -55,3 +55,18 @@ def test_queued_reports_are_embedded_in_whole_batches_before_the_write():
     prepared.queue(first)                          # already embedded: nothing to do
     prepared.embed_missing([])
     assert prepared.embedded == 20
+
+
+def test_stored_bm25_tokens_are_the_fresh_tokens_of_each_paragraph(corpus_dir, tmp_path):
+    """An ingest reuses the previous version's tokens for unchanged reports: they must be what tokenizing
+    the paragraphs now gives, in the same order as the index's rows."""
+    from rag.index import versions
+    from rag.index.lexical import lexical_text
+    from rag.text.words import tokenize
+    ingest(corpus_dir, tmp_path / "index", HashingEmbedder(64))
+    ingest(corpus_dir, tmp_path / "index", HashingEmbedder(64), rebuild=True)   # from the stored tokens
+    index = load(tmp_path / "index")
+    stored = versions.read_json(index.folder, "tokens.json")["reports"]
+    prepared = Prepared(HashingEmbedder(64))
+    for report in index.reports.values():
+        assert stored[prepared.key(report)] == [tokenize(lexical_text(report, p)) for p in report.paragraphs]

@@ -23,7 +23,7 @@ _OPPOSITES = (
     ("above", "below"), ("higher", "lower"), ("more", "fewer"), ("more", "less"), ("increase", "decrease"),
     ("increase", "reduc"), ("increase", "fell"), ("increase", "fall"), ("increase", "declin"), ("rose", "fell"),
     ("risen", "fallen"), ("rise", "fall"), ("rise", "reduc"), ("ris", "reduc"), ("ris", "declin"),
-    ("improv", "worsen"), ("improv", "declin"), ("improv", "deteriorat"), ("consistent", "inconsistent"),
+    ("improv", "worsen"), ("improv", "declin"), ("improv", "deteriorat"), ("consistent", "inconsisten"),
     ("consistently", "inconsistently"), ("sufficient", "insufficient"), ("enough", "insufficient"),
     ("strong", "weak"), ("good", "poor"), ("timely", "delay"), ("quick", "slow"), ("better", "worse"),
     ("exceed", "below"), ("stable", "unstable"), ("effective", "ineffective"), ("adequate", "inadequate"),
@@ -85,10 +85,18 @@ def _has(stems: set[str], prefix: str) -> bool:
 
 
 def quantifier(claim: str, support: str) -> str:
-    """'All' or 'every' in the claim where the report only says 'most', 'some' or 'good or outstanding'."""
+    """'All' or 'every' in the claim where the report only says 'most', 'some' or 'good or outstanding'
+    (of the same thing: 'all children' against 'most children')."""
     universal = _UNIVERSAL.search(claim)
-    if universal and not _ALL.search(support) and _LIMITED.search(support):
+    if not universal:
+        return ""
+    if not _ALL.search(support) and _LIMITED.search(support):
         return f"the claim says '{universal.group(0)}', the report does not"
+    following = [w for w in re.findall(r"[a-z][a-z'’-]+", claim[universal.end():])[:4] if w not in STOP_WORDS][:1]
+    for noun in following:
+        if re.search(rf"\b(?:most|some|many|majority of|minority of|a few|few|several|a number of|not all)\s+"
+                     rf"(?:of\s+)?(?:the\s+)?(?:\w+\s+)?{re.escape(noun)}", support, re.I):
+            return f"the claim says '{universal.group(0)} {noun}', the report does not"
     return ""
 
 
@@ -149,7 +157,7 @@ def meaning_problem(claim: str, support: str, *, paragraph: str = "", context: f
                     report_year: str = "") -> str:
     """The first reason the supporting sentences (in their `paragraph`) do not say what the claim says,
     or ""."""
-    for problem in (polarity(claim, support), quantifier(claim, support),
+    for problem in (polarity(claim, support), quantifier(claim, paragraph or support),
                     numbers_bound(claim, paragraph or support, context), grades_bound(claim, support, report_year)):
         if problem:
             return problem

@@ -13,11 +13,11 @@ from rag.answer.extractive import expected_kinds
 from rag.answer.verify import Passage
 from rag.ofsted.frameworks import NO_OVERALL_GRADE
 from rag.ofsted.grades import AREAS, GRADE_ORDER, same_area
-from rag.ofsted.table import EVERY_AREA, NO_GRADE, TableResult, report_day, select, select_any_grade
-from rag.records import NOT_IN_REPORTS, Hit, Judgement
+from rag.ofsted.table import EVERY_AREA, NO_GRADE, TableResult, change_statement, report_day, select, select_any_grade
+from rag.records import NOT_IN_REPORTS, Hit, Judgement, Report
 from rag.search.followup import standalone_question
 from rag.search.national import NationalQuestion, national_question
-from rag.search.question import Query
+from rag.search.question import Query, clean_question, parse_query
 from rag.search.reports import describe_report
 from rag.search.retrieval import Searcher, SearchResult
 from rag.text.words import join_names
@@ -67,6 +67,13 @@ class Plan:
 def plan(searcher: Searcher, question: str, history: Sequence[dict] = (), *, k: int = 10, context_k: int = 5,
          authorities: Sequence[str] | None = None, year: int | None = None) -> Plan:
     standalone = standalone_question(question, history) if history else question
+    if not authorities:
+        # A question about many authorities is answered from the table: no search (a search per authority
+        # of a national corpus would take seconds and add nothing).
+        query = parse_query(clean_question(standalone), searcher.authorities)
+        national = national_question(standalone, query)
+        if national is not None:
+            return table_plan(question, standalone, SearchResult(query, ()), national, searcher)
     result = searcher.search(standalone, k, authorities=authorities, year=year)
     query = result.query
     if query.unknown_authorities and not result.hits:
@@ -74,9 +81,6 @@ def plan(searcher: Searcher, question: str, history: Sequence[dict] = (), *, k: 
         missing = " and ".join(query.unknown_authorities)
         text = f"{NOT_IN_REPORTS} The corpus has no report on {missing}; it covers {covered}."
         return Plan(question, standalone, result, PlanMode.ABSTAIN, text=text)
-    national = national_question(standalone, query)
-    if national is not None and not authorities:
-        return table_plan(question, standalone, result, national, searcher)
     if not result.hits:
         return Plan(question, standalone, result, PlanMode.ABSTAIN, text=NOT_IN_REPORTS)
     preface = " ".join(x for x in (result.conflict, *(c.note for c in result.choices if c.missing)) if x)
@@ -95,7 +99,7 @@ def plan(searcher: Searcher, question: str, history: Sequence[dict] = (), *, k: 
             groups.append(Group(authority, passages, _for_authority(query, authority), query.topic or query.text))
         return Plan(question, standalone, result, PlanMode.COMPARE, tuple(groups), preface=preface, notes=notes)
     passages = tuple(Passage(i, h) for i, h in enumerate(result.hits[:context_k], start=1))
-    grades, graded = _area_grades(searcher, query, result, len(passages))
+    grades, graded = _area_grades(searcher, query, result, passages)
     group = Group(None, passages + graded, standalone, query.topic or standalone)
     return Plan(question, standalone, result, PlanMode.SINGLE, (group,), preface=preface, notes=notes, grades=grades)
 
@@ -106,7 +110,8 @@ def _asks_why(question: str) -> bool:
                           question, re.I))
 
 
-def _area_grades(searcher: Searcher, query: Query, result: SearchResult, after: int) -> tuple[str, tuple[Passage, ...]]:
+def _area_grades(searcher: Searcher, query: Query, result: SearchResult,
+                 given: tuple[Passage, ...]) -> tuple[str, tuple[Passage, ...]]:
     """A question about an area Ofsted grades ('how did X do on care leavers?', 'why was it judged
     inadequate?') gets that grade from the judgements table beside the prose the engine writes, so a
     hopeful paragraph cannot hide an inadequate grade."""
@@ -118,15 +123,18 @@ def _area_grades(searcher: Searcher, query: Query, result: SearchResult, after: 
 
     lines: list[str] = []
     passages: list[Passage] = []
+    keys = {p.hit.paragraph.id: p.key for p in given}
     for rid in result.reports:
         report = searcher.index.reports[rid]
         for j in report.judgements:
             if j.service or not any(j.area in same_area(a) for a in areas):
                 continue
-            paragraph = searcher.index.paragraph(j.paragraph_id)
-            passages.append(Passage(after + len(passages) + 1, Hit(paragraph, report, 1.0)))
+            if j.paragraph_id not in keys:      # a paragraph the engine sees already keeps its key
+                paragraph = searcher.index.paragraph(j.paragraph_id)
+                passages.append(Passage(len(given) + len(passages) + 1, Hit(paragraph, report, 1.0)))
+                keys[j.paragraph_id] = passages[-1].key
             lines.append(f"{report.authority} ({_year(report_day(report))}): {j.label} — {grade_phrase(j)} "
-                         f"[{passages[-1].key}].")
+                         f"[{keys[j.paragraph_id]}].")
     return "\n".join(lines), tuple(passages)
 
 
@@ -172,6 +180,8 @@ def _judgement_plan(question: str, standalone: str, result: SearchResult, rows: 
                 for j in stated:
                     lines.append(f"{when}: {j.label} — {grade_phrase(j)} [{cite(j)}].")
                     timeline.append((authority, describe_report(report), j.label, grade_phrase(j)))
+                if len(mine) > 1 and report is not mine[0]:
+                    lines += cite.change(when, report)      # a timeline: what the later report says changed
             elif "overall_effectiveness" in areas and NO_OVERALL_GRADE in report.variant:
                 graded = [j for j in report.judgements if not j.service]
                 lines.append(f"{when}: the report gives no overall effectiveness grade: Ofsted stopped grading "
@@ -197,13 +207,23 @@ class _Citer:
         self.passages: list[Passage] = []
         self._keys: dict[str, int] = {}
 
-    def __call__(self, judgement: Judgement) -> int:
-        if judgement.paragraph_id not in self._keys:
-            paragraph = self.searcher.index.paragraph(judgement.paragraph_id)
+    def __call__(self, judgement: Judgement | str) -> int:
+        """The key of the paragraph stating a judgement (or of a paragraph id)."""
+        pid = judgement if isinstance(judgement, str) else judgement.paragraph_id
+        if pid not in self._keys:
+            paragraph = self.searcher.index.paragraph(pid)
             passage = Passage(len(self.passages) + 1, Hit(paragraph, self.searcher.index.report_of(paragraph), 1.0))
             self.passages.append(passage)
-            self._keys[judgement.paragraph_id] = passage.key
-        return self._keys[judgement.paragraph_id]
+            self._keys[pid] = passage.key
+        return self._keys[pid]
+
+    def change(self, when: str, report: Report) -> list[str]:
+        """The report's own words on what changed since its last inspection, as a cited line."""
+        found = change_statement(report)
+        if found is None:
+            return []
+        pid, sentence = found
+        return [f"{when}: {sentence.rstrip('.')} [{self(pid)}]."]
 
 
 def table_plan(question: str, standalone: str, result: SearchResult, national: NationalQuestion,
@@ -224,6 +244,8 @@ def table_plan(question: str, standalone: str, result: SearchResult, national: N
                 continue
             lines.append(f"{when}: {judgement.label} — {grade_phrase(judgement)} [{cite(judgement)}].")
             rows.append((row.authority, row.region, describe_report(report), judgement.label, grade_phrase(judgement)))
+            if len(row.reports) > 1 and report is row.reports[-1]:
+                lines += cite.change(when, report)          # a change: what the later report says changed
     count = len({row.authority for row in found.rows})
     noun = "authority" if count == 1 else "authorities"
     preface = f"I read this as: {national.filter.describe()}."

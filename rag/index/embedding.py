@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import numpy as np
 
 from rag.errors import ConfigError, ModelUnavailable
-from rag.records import REPORT_TYPES, Paragraph, Report
+from rag.records import Paragraph, Report
 
 if TYPE_CHECKING:
     from rag.settings import Settings
@@ -188,14 +188,12 @@ class LazyEmbedder:
 
 
 def passage_text(report: Report, paragraph: Paragraph) -> str:
-    """The embedded text: the authority, the kind of report and the heading path, then the paragraph (with
-    a bullet's lead-in).
+    """The embedded text: the report's label (authority, kind of report, date) and the heading path, then
+    the paragraph (with a bullet's lead-in).
 
-    The context line lets a paragraph that never names its authority or topic match a query that does.
-    Dates stay out: which report a question means is decided by its dates, not by vectors, and a date
-    read better later must not make every vector of the report stale.
+    The context line lets a paragraph that never names its authority, its report or its topic match a
+    question that does ('the 2017 overview', 'Wandsworth's care leavers').
     """
-    kind = REPORT_TYPES.get(report.report_type, report.report_type)
-    context = " · ".join(x for x in (report.authority or "Unknown authority", kind, paragraph.section) if x)
+    context = " · ".join(x for x in (report.label, paragraph.section) if x)
     body = " ".join(x for x in (paragraph.lead_in, paragraph.text) if x)
     return f"{context}\n{body}"

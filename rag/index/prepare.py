@@ -18,9 +18,11 @@ import numpy as np
 from rag.errors import IndexMismatch, IndexMissing
 from rag.index import versions
 from rag.index.embedding import Embedder, passage_text
+from rag.index.lexical import TOKENIZER, lexical_text
 from rag.index.weights import WEIGHTS_VERSION, document_frequencies
 from rag.progress import Progress
 from rag.records import Report
+from rag.text.words import tokenize
 
 EMBED_STAGE = "embedding paragraphs"
 DEFAULT_BATCH = 32          # texts per embed() call when the embedder names no batch size
@@ -37,11 +39,11 @@ def passage_hashes(report: Report, embedder_name: str) -> list[tuple[str, str]]:
 
 
 def words_key(report: Report) -> str:
-    """Identifies a report's word counts by its paragraphs' texts (a re-read report that splits the
-    same way keeps its counts)."""
+    """Identifies a report's word counts and BM25 tokens by what they are computed from, its paragraphs'
+    headings, lead-ins and texts (a re-read report that splits the same way keeps them)."""
     digest = hashlib.sha256()
     for paragraph in report.paragraphs:
-        digest.update(paragraph.text.encode())
+        digest.update("\x1f".join((*paragraph.headings, paragraph.lead_in, paragraph.text)).encode())
         digest.update(b"\0")
     return digest.hexdigest()[:32]
 
@@ -54,7 +56,10 @@ class Prepared:
         self.embedder = embedder
         self.vectors: dict[str, np.ndarray] = vectors or {}
         self.word_counts: dict[str, dict[str, int]] = word_counts or {}
+        self.tokens: dict[str, list[list[str]]] = {}   # words key -> BM25 tokens of each paragraph
         self.embedded = 0                   # texts embedded by this run
+        self._keys: dict[int, str] = {}     # id(report) -> words key; the reports live as long as this
+        self._passages: dict[int, list[tuple[str, str]]] = {}
         self._backend = backend             # of the reused vectors, until this run embeds something
         self._pending: dict[str, str] = {}  # hash -> text read but not embedded yet
 
@@ -76,7 +81,9 @@ class Prepared:
             return cls(embedder)
         stored = np.asarray(stored, dtype=np.float32)
         vectors = {h: stored[row] for row, h in enumerate(hashes) if h}
-        return cls(embedder, vectors, _live_word_counts(folder, manifest), manifest.get("embedder_backend", ""))
+        prepared = cls(embedder, vectors, _live_word_counts(folder, manifest), manifest.get("embedder_backend", ""))
+        prepared.tokens = _live_tokens(folder, manifest)
+        return prepared
 
     @property
     def backend(self) -> str:
@@ -85,17 +92,31 @@ class Prepared:
             return str(getattr(self.embedder, "backend", "") or self._backend)
         return self._backend
 
+    def key(self, report: Report) -> str:
+        """words_key(report), computed once per report object."""
+        if id(report) not in self._keys:
+            self._keys[id(report)] = words_key(report)
+        return self._keys[id(report)]
+
+    def passages(self, report: Report) -> list[tuple[str, str]]:
+        """passage_hashes(report), computed once per report object."""
+        if id(report) not in self._passages:
+            self._passages[id(report)] = passage_hashes(report, self.embedder.name)
+        return self._passages[id(report)]
+
     def add(self, report: Report) -> None:
-        """Count the report's words (once per distinct report text)."""
-        key = words_key(report)
+        """Count the report's words and tokenize it for BM25 (once per distinct report text)."""
+        key = self.key(report)
         if key not in self.word_counts:
             self.word_counts[key] = dict(document_frequencies(p.text for p in report.paragraphs))
+        if key not in self.tokens:
+            self.tokens[key] = [tokenize(lexical_text(report, p)) for p in report.paragraphs]
 
     def queue(self, report: Report, progress: Progress | None = None) -> None:
         """Count a report just read and queue its new texts; embed whole batches as they fill, so the
         model works while the next reports are read."""
         self.add(report)
-        for digest, text in passage_hashes(report, self.embedder.name):
+        for digest, text in self.passages(report):
             if digest not in self.vectors:
                 self._pending[digest] = text
         batch = self._batch_size()
@@ -137,6 +158,19 @@ class Prepared:
             self.embedded += len(chosen)
             if progress:
                 progress(EMBED_STAGE, self.embedded, max(total, self.embedded))
+
+
+def _live_tokens(folder: Path, manifest: dict) -> dict[str, list[list[str]]]:
+    """The live version's BM25 tokens per report, when stored, verified and of this tokenizer."""
+    if "tokens.json" not in manifest.get("files", {}) or manifest.get("tokenizer") != TOKENIZER:
+        return {}
+    try:
+        versions.verify_files(folder, manifest, ("tokens.json",))
+        stored = versions.read_json(folder, "tokens.json")
+    except (IndexMissing, IndexMismatch, OSError, ValueError, KeyError, TypeError):
+        return {}
+    reports = stored.get("reports") if isinstance(stored, dict) else None
+    return reports if isinstance(reports, dict) else {}
 
 
 def _live_word_counts(folder: Path, manifest: dict) -> dict[str, dict[str, int]]:

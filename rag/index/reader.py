@@ -172,6 +172,10 @@ class Index:
         rows = _as_rows(rows)
         if k <= 0 or (rows is not None and len(rows) == 0):
             return []
+        if rows is None and self.plan.type == "IndexFlatIP":
+            # Exact over every row: one BLAS product is several times quicker than FAISS's flat scan here.
+            scores = np.asarray(self.vectors @ query, dtype=np.float32)
+            return [(int(i), float(scores[i])) for i in _top_k(scores, k)]
         if rows is not None and (self.plan.type == "IndexFlatIP" or len(rows) <= EXACT_SUBSET_LIMIT):
             scores = np.asarray(self.vectors[rows] @ query, dtype=np.float32)
             return [(int(rows[i]), float(scores[i])) for i in _top_k(scores, k)]

@@ -25,14 +25,13 @@ from rag.errors import ConfigError, IndexMismatch, IndexMissing
 from rag.index import versions
 from rag.index.ann import build_faiss_index
 from rag.index.embedding import Embedder
-from rag.index.prepare import Prepared, passage_hashes, words_key
+from rag.index.prepare import Prepared
 from rag.index.weights import WEIGHTS_VERSION
-from rag.index.lexical import TOKENIZER, lexical_text
+from rag.index.lexical import TOKENIZER
 from rag.index.serialise import report_to_dict
 from rag.index.versions import FORMAT_VERSION, STAGING_PREFIX, VERSION_PREFIX
 from rag.progress import Progress
 from rag.records import Paragraph, Report
-from rag.text.words import tokenize
 
 @dataclass(frozen=True)
 class IndexStats:
@@ -95,7 +94,7 @@ def write_index(index_dir: Path, reports: Sequence[Report], embedder: Embedder, 
         versions.remove_stale(index_dir, keep={previous} if previous else set())   # leftovers of crashed runs
         prepared = prepared or Prepared.from_live(index_dir, embedder, embedder.dimension)
         old_ids = _previous_ids(index_dir)
-        passages = [hp for r in reports for hp in passage_hashes(r, embedder.name)]
+        passages = [hp for r in reports for hp in prepared.passages(r)]
         prepared.embed_missing(passages, progress)
         for report in reports:
             prepared.add(report)          # word counts; vectors are all there now
@@ -128,14 +127,14 @@ def _write_version(folder: Path, reports: Sequence[Report], pairs: list[tuple[Re
     if progress:
         progress("building the index", 0, 2)
     retriever = bm25s.BM25()
-    retriever.index([tokenize(lexical_text(r, p)) for r, p in pairs], show_progress=False)
+    retriever.index([tokens for r in reports for tokens in prepared.tokens[prepared.key(r)]], show_progress=False)
     if progress:
         progress("building the index", 1, 2)
     dense, plan = build_faiss_index(vectors)
     if progress:
         progress("building the index", 2, 2)
         progress("saving the index", 0, 1)
-    counts = {words_key(r): prepared.word_counts[words_key(r)] for r in reports}
+    counts = {prepared.key(r): prepared.word_counts[prepared.key(r)] for r in reports}
     document_frequencies: Counter[str] = Counter()
     for report_counts in counts.values():
         document_frequencies.update(report_counts)
@@ -153,6 +152,8 @@ def _write_version(folder: Path, reports: Sequence[Report], pairs: list[tuple[Re
         {"version": WEIGHTS_VERSION, "paragraphs": len(pairs), "document_frequencies": document_frequencies}))
     files["word_counts.json"] = versions.write_bytes(folder / "word_counts.json", versions.json_bytes(
         {"version": WEIGHTS_VERSION, "reports": counts}))
+    files["tokens.json"] = versions.write_bytes(folder / "tokens.json", versions.json_bytes(
+        {"tokenizer": TOKENIZER, "reports": {prepared.key(r): prepared.tokens[prepared.key(r)] for r in reports}}))
     retriever.save(str(folder / "bm25"), show_progress=False)
     files.update(versions.tree_records(folder / "bm25", folder))
     manifest = {

@@ -112,13 +112,19 @@ def authority_kind(authority: str) -> str | None:
     return _gazetteer().kinds.get(authority)
 
 
+@lru_cache(maxsize=4096)      # called for every authority of the corpus on every question
 def canonical_authority(name: str) -> str | None:
     """'London Borough of Hammersmith & Fulham' -> 'Hammersmith and Fulham'; None if no authority."""
-    exact = {a.lower(): a for a in _gazetteer().kinds}.get(" ".join(name.split()).lower())
+    exact = _lowercase_names().get(" ".join(name.split()).lower())
     if exact:
         return exact            # a bare name ('Reading'), which in running text might be a word
     mentions = find_mentions(name, in_question=True)
     return mentions[0].authority if mentions else None
+
+
+@lru_cache(maxsize=1)
+def _lowercase_names() -> dict[str, str]:
+    return {a.lower(): a for a in _gazetteer().kinds}
 
 
 def _sentence_start(text: str, at: int) -> bool:

@@ -5,12 +5,14 @@ engine answers, and every row keeps the paragraph that states its grade.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from rag.ofsted.facts import facts
 from rag.ofsted.grades import AREAS, GRADE_ORDER, same_area
 from rag.records import Judgement, Report
+from rag.text.words import split_sentences
 
 EVERY_AREA = "*"                # a filter on every graded judgement of a report ('outstanding in all five')
 NO_GRADE = "no grade"           # a grade filter value: reports that give no grade for the area
@@ -217,3 +219,23 @@ def grid_csv(rows: Sequence[GridRow]) -> str:
         writer.writerow([r.authority, row.region, r.id, r.file, r.report_type, r.variant, r.published or r.date or "",
                          r.inspection_start or "", r.inspection_end or "", *cells])
     return out.getvalue()
+
+
+# ---- what a later report says changed --------------------------------------------------------------------
+
+_CHANGE = re.compile(r"\bsince (?:the|its|their) (?:last|previous) (?:full )?inspection\b"
+                     r"|\bsince\b[^.;]{0,60}\b(?:19|20)\d\d\b[^.;]{0,40}\bwhen\b"
+                     r"|\b(?:at|in) (?:the|its|their) (?:last|previous) inspection\b[^.;]{0,60}\bjudged\b"
+                     r"|\b(?:no longer|remain(?:s|ed)?|continue[sd]? to be) (?:inadequate|outstanding|good)\b", re.I)
+CHANGE_SEARCH_PARAGRAPHS = 40      # the summary at the top of a report is where it says what changed
+
+
+def change_statement(report: Report) -> tuple[str, str] | None:
+    """(paragraph id, sentence) of the report's own statement of what changed since its last inspection
+    ('Since the last inspection in 2018, when services were good, there has been a deterioration'), from
+    its opening summary; None when it makes none."""
+    for paragraph in report.paragraphs[:CHANGE_SEARCH_PARAGRAPHS]:
+        for sentence in split_sentences(paragraph.text):
+            if _CHANGE.search(sentence) and len(sentence.split()) >= 6:
+                return paragraph.id, sentence
+    return None

@@ -39,8 +39,8 @@ _ALL_AREAS = re.compile(r"\b(?:all|every one of the|each of the)\s+(?:five|four|
                         re.I)
 _LATEST = re.compile(r"\b(?:latest|most recent|current(?:ly)?|last|now|today)\b", re.I)
 _LAST_TWO = re.compile(r"\b(?:last|latest|most recent)\s+two\b", re.I)
-_SINCE = re.compile(rf"\b(?:since|from|after|in or after)\s+(?:\w+\s+){{0,2}}?({YEAR})(?:\s+onwards?)?\b"
-                    rf"|\b({YEAR})\s+(?:onwards?|or later)\b", re.I)
+_SINCE = re.compile(rf"\b(?:from|after|in or after)\s+(?:\w+\s+){{0,2}}?({YEAR})(?:\s+onwards?)?\b"
+                    rf"|\b({YEAR})\s+(?:onwards?|or later)\b|\bsince\b[^.?;]{{0,70}}?\b({YEAR})\b", re.I)
 _UNTIL = re.compile(rf"\b(?:before|until|up to|by)\s+({YEAR})\b", re.I)
 _IN_YEAR = re.compile(rf"\b(?:in|during|published in|inspected in)\s+({YEAR})\b", re.I)
 _FRAMEWORKS = (("ofsted_ilacs", r"\bILACS\b"), ("ofsted_sif", r"\bSIF\b|\bsingle inspection framework\b"))
@@ -56,7 +56,8 @@ class NationalQuestion:
 
 def national_question(question: str, query: Query) -> NationalQuestion | None:
     """The table filter a question about many authorities asks for, or None when it is not one (it names
-    one or two authorities to answer about, or asks for no grade)."""
+    one or two authorities to answer about, or asks for no grade). Asides in brackets are not the filter."""
+    question = re.sub(r"\([^()]*\)", " ", question)
     neighbours = re.search(r"\bstatistical neighbours?\b|\bcomparators?\b", question, re.I)
     if not _ASKS_MANY.search(question) and not neighbours:
         return None
@@ -125,7 +126,7 @@ def _window(question: str) -> tuple[str | None, str | None]:
     since = until = None
     m = _SINCE.search(question)
     if m:
-        since = f"{m.group(1) or m.group(2)}-01-01"
+        since = f"{m.group(1) or m.group(2) or m.group(3)}-01-01"
     m = _UNTIL.search(question)
     if m:
         until = f"{int(m.group(1)) - 1}-12-31"

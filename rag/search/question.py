@@ -52,8 +52,14 @@ class Query:
         """Whether a judgements-table row is one this question asks about (its area, and for the 2009-12
         framework its service)."""
         areas = self.judgement_areas or ((self.judgement_area,) if self.judgement_area else ())
-        return (not areas or any(judgement.area in same_area(a) for a in areas)) and (
+        return (not areas or any(judgement.area in same_area(a) or _names_area(judgement, a) for a in areas)) and (
             not self.judgement_scope or not judgement.service or judgement.service == self.judgement_scope)
+
+
+def _names_area(judgement: Judgement, area: str) -> bool:
+    """A combined area that names the one asked for: the 2018-23 ILACS graded 'children in care and care
+    leavers' together, and that grade answers a question about care leavers."""
+    return area == "care_leavers" and "care leavers" in judgement.label.lower()
 
 
 # ---------------------------------------------------------------------------------------------- years

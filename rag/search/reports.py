@@ -107,11 +107,14 @@ def choose(authority: str, reports: Sequence[Report], cue: DateCue, *, graded: b
         inspections = [r for r in inspections if r.report_type in GRADED_TYPES] or inspections
     if not inspections:
         return ReportChoice(authority, tuple(reports))
+    every = sorted(reports, key=report_day)
+    documents = [r for r in every if not r.report_type.startswith("ofsted")]
     if cue.timeline:
+        # Several dates: each inspection of them, and a council's own documents of those years too.
         if cue.since or cue.until:
             chosen = [r for r in inspections if _in_span(r, cue)]
         elif len(cue.years) >= 2:
-            chosen = [r for r in inspections if _year_match(r, cue.years)]
+            chosen = sorted([r for r in (*inspections, *documents) if _year_match(r, cue.years)], key=report_day)
             if cue.position == "latest" and inspections[-1] not in chosen:
                 chosen.append(inspections[-1])          # '2014, 2018 and most recent inspections'
         else:
@@ -133,7 +136,6 @@ def choose(authority: str, reports: Sequence[Report], cue: DateCue, *, graded: b
     if cue.position == "earliest" and not cue.years:
         return _picked(authority, inspections, inspections[:1], "the earliest report")
     # A date can name any of the authority's reports (a council's own 2017 report too).
-    every = sorted(reports, key=report_day)
     wanted = [r for r in every if _matches(r, cue) and (r in inspections or not r.report_type.startswith("ofsted"))]
     if cue.years or cue.published or cue.months:
         asked = _asked(cue)

@@ -83,16 +83,22 @@ def tokenize(text: str) -> list[str]:
     "4.6" and "4.6%", so "4.6%" in a query matches the text exactly and "4.6" matches either form.
     """
     tokens: list[str] = []
-    for match in _TOKEN.finditer(text.lower()):
-        token = match.group()
+    for token in _TOKEN.findall(text.lower()):
         if token[0].isdigit():
             number = re.sub(r",(?=\d{3}\b)", "", token.rstrip("%"))
             tokens.append(number)
             if token.endswith("%"):
                 tokens.append(number + "%")
-        elif len(token) > 1 and token not in RANKING_STOP_WORDS:
-            tokens.append(stem(token))
+        else:
+            word = _word_token(token)
+            if word:
+                tokens.append(word)
     return tokens
+
+
+@lru_cache(maxsize=300_000)         # an index tokenizes millions of words, of a few tens of thousands kinds
+def _word_token(word: str) -> str:
+    return "" if len(word) <= 1 or word in RANKING_STOP_WORDS else stem(word)
 
 
 def numbers_in(text: str) -> set[str]:

@@ -207,7 +207,7 @@ def test_a_writer_killed_at_any_step_leaves_a_complete_live_index(world, index, 
         expected = {"lock-held": (0, set()), "embedding": (0, set()), "bm25-build": (1, set()),
                     "faiss-build": (1, set()), "vectors-written": (1, {"reports.json", "vectors.npy"}),
                     "manifest-unwritten": (1, {"reports.json", "vectors.npy", "faiss.index", "weights.json",
-                                            "word_counts.json", "bm25"}),
+                                            "word_counts.json", "tokens.json", "bm25"}),
                     "renamed-not-live": (0, set())}[point]
         assert (len(staging), written) == expected   # the kill happened where it claims to
         assert len(others) == (1 if point == "renamed-not-live" else 0)
