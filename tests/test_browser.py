@@ -59,6 +59,13 @@ def test_the_web_app_end_to_end(page, assistant):
     assert "Engine: extractive" in page.inner_text("#engine")
     page.screenshot(path=str(ARTIFACTS / "chat-with-sources.png"), full_page=True)
 
+    # A citation mark scrolls its card into view and highlights it.
+    page.evaluate("document.querySelector('#sources').scrollTop = 100000")
+    answer.locator("sup.cite a").first.click()
+    page.wait_for_function("(() => { const c = document.querySelector('#source-1');"
+                           " const r = c.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight"
+                           " && c.classList.contains('flash'); })()")
+
     # The conversation downloads as Markdown with its references.
     page.wait_for_function("!document.querySelector('#export-conversation').disabled")
     with page.expect_download() as download:
@@ -102,5 +109,7 @@ def test_the_web_app_end_to_end(page, assistant):
     grade.click()
     page.wait_for_selector("#grid-context .context-para.target")
     assert paragraph_id in page.inner_text("#grid-context")
+    page.wait_for_function("(() => { const t = document.querySelector('#grid-context .context-para.target');"
+                           " const r = t.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; })()")
     page.screenshot(path=str(ARTIFACTS / "judgements-grid.png"), full_page=True)
     print(f"\nbrowser test: {time.perf_counter() - started:.1f} s")

@@ -77,7 +77,7 @@ def test_answer_message_says_how_much_was_verified():
                     claims=(Claim("Seen quickly [1].", (1,), True), Claim("Made up.", (), False)),
                     engine="local", seconds=2.04)
     html = ui_render.answer_message(answer)
-    assert 'href="#source-' not in html and '<sup class="cite"' in html       # the chat bubble has no links
+    assert 'href="#source-1"' in html and '<sup class="cite"' in html     # marks scroll to their card
     assert html.endswith('<span class="answer-facts">local engine · 1 of 2 claims verified (1 unverified) · 2.0 s'
                          '</span>')
 

@@ -290,3 +290,10 @@ def test_a_busy_port_is_a_message_before_any_model_loads(tmp_path, monkeypatch):
         settings = Settings(corpus=tmp_path, index=tmp_path / "index", llm="extractive", port=port)
         with pytest.raises(ConfigError, match=rf"Cannot serve on 127.0.0.1:{port} .*set RAG_PORT"):
             server.serve(settings)
+
+
+def test_the_landing_line_says_what_is_loaded_and_how_to_add_more(web, assistant):
+    line = web.corpus_line()
+    reports = assistant.reports()
+    assert f"<b>{len(reports)}</b> reports of <b>{len({r.authority for r in reports})}</b> authorities" in line
+    assert "Add reports" in line and "rag ingest" in line

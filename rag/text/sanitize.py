@@ -50,9 +50,10 @@ def markdown(text: object) -> str:
 
 
 def _markdown_plain(text: str) -> str:
-    text = _ENTITY.sub("&amp;", text)
-    text = text.replace("<", "&lt;").replace(">", "&gt;")
-    return _MARKDOWN_ACTIVE.sub(r"\\\1", text)
+    # A backslash, not an entity: '\<' shows as '<' in a viewer and reads as itself in plain text; a '>'
+    # inside a line is inert ('Section > Topic'), one at a line start is escaped by markdown().
+    text = _MARKDOWN_ACTIVE.sub(r"\\\1", _ENTITY.sub("&amp;", text))
+    return text.replace("<", "\\<")
 
 
 def csv_cell(value: object) -> str:

@@ -117,6 +117,19 @@ class WebApp:
         return (f'<div class="engine">Engine: <b>{ui_render.escape(self.assistant.engine)}</b> — '
                 f'{ui_render.escape(self.assistant.engine_note)}</div>')
 
+    def corpus_line(self) -> str:
+        """What is loaded and how to add more: the first thing a new user needs to know."""
+        try:
+            reports = self.assistant.reports()
+        except RagError as e:
+            return _status(_failure(e), "error")
+        years = sorted(r.year for r in reports if r.year)
+        span = f", {years[0]}–{years[-1]}" if years else ""
+        authorities = len({r.authority for r in reports if r.authority})
+        return (f'<div class="corpus-line">Loaded: <b>{len(reports)}</b> reports of <b>{authorities}</b> '
+                f'authorities{span}. Add reports in the <i>Add reports</i> tab, or put them in the corpus '
+                f'folder and run <code>rag ingest</code>.</div>')
+
     # ---- filters -------------------------------------------------------------------------------------
 
     def authorities(self) -> list[str]:

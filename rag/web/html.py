@@ -13,7 +13,7 @@ import io
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from rag.ofsted.grades import AREAS, SIF_AREAS
+from rag.ofsted.grades import AREAS, GRADE_ORDER, SIF_AREAS
 from rag.ofsted.table import GRID_HEADERS, GridRow
 from rag.records import REPORT_SILENT, REPORT_TYPES, Answer, Citation, Hit, Judgement, Paragraph, Report
 from rag.text.sanitize import csv_cell, markdown, without_controls
@@ -58,7 +58,7 @@ def cited_text(text: str, citations: Sequence[Citation] = (), *, link: bool = Tr
 
 def answer_message(answer: Answer) -> str:
     """The chat bubble: the answer, then a line saying how much of it was checked and by which engine."""
-    body = cited_text(answer.text, answer.citations, link=False)   # the chat opens links in a new tab
+    body = cited_text(answer.text, answer.citations)   # marks scroll to their card (assets/follow_links.js)
     total, verified = len(answer.claims), answer.verified_claims
     facts = [f"{escape(answer.engine)} engine"] if answer.engine else []
     if total:
@@ -202,6 +202,11 @@ GRADE_CLASSES = (("requires improvement", "ri"), ("require improvement", "ri"), 
 SERVICE_NAMES = {"safeguarding": "Safeguarding", "looked_after": "Looked after children"}
 
 
+def _legend() -> str:
+    """The grades, best first, each in its colour."""
+    return "".join(f'<span class="grade grade-{grade_class(g)}">{escape(g.capitalize())}</span>' for g in GRADE_ORDER)
+
+
 def grade_class(grade: str) -> str:
     lowered = grade.lower()
     return next((css for word, css in GRADE_CLASSES if word in lowered), "other")
@@ -226,8 +231,7 @@ def judgements_grid(judgements: Sequence[Judgement], paragraph: Callable[[str], 
             cells.append(f"<td>{''.join(_grade_button(j, paragraph(j.paragraph_id)) for j in found) or '–'}</td>")
         label = AREAS[area][0] if area in AREAS else area
         body.append(f'<tr><th scope="row">{escape(label)}</th>{"".join(cells)}</tr>')
-    legend = "".join(f'<span class="grade grade-{css}">{escape(word.capitalize())}</span>'
-                     for word, css in GRADE_CLASSES if word != "require improvement")
+    legend = _legend()
     return (f'<div class="grid-legend">Grades: {legend} · click a grade to read the paragraph that states it'
             f'</div><div class="grid-scroll"><table class="judgements-grid"><thead><tr><th>Judgement area</th>{head}'
             f'</tr></thead><tbody>{"".join(body)}</tbody></table></div>')
@@ -251,8 +255,7 @@ def national_grid(rows: Sequence[GridRow], paragraph: Callable[[str], Paragraph]
             cells.append(f"<td>{''.join(c for c in chips if c) or '–'}</td>")
         body.append(f'<tr><th scope="row">{escape(authority)}</th><td>{escape(mine[0].region)}</td>'
                     f'<td class="dates">{dates}</td>{"".join(cells)}</tr>')
-    legend = "".join(f'<span class="grade grade-{css}">{escape(word.capitalize())}</span>'
-                     for word, css in GRADE_CLASSES if word != "require improvement")
+    legend = _legend()
     return (f'<div class="grid-legend">{escape(described[:1].upper() + described[1:])}: {len(by_authority)} '
             f'authorities, {len(rows)} reports. Grades: {legend} · click a grade to read the paragraph that '
             f'states it</div><div class="grid-scroll"><table class="judgements-grid national"><thead><tr>{head}'

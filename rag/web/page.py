@@ -19,6 +19,8 @@ ASSETS = Path(__file__).resolve().parent / "assets"
 CSS = (ASSETS / "page.css").read_text(encoding="utf-8")
 # Clicks on any 'Open in context' button or grade inside an HTML panel send that paragraph's id to Python.
 OPEN_PARAGRAPH_JS = (ASSETS / "open_paragraph.js").read_text(encoding="utf-8")
+# Citation marks scroll to their card; a grade clicked in the grid brings its paragraph into view.
+FOLLOW_LINKS_JS = (ASSETS / "follow_links.js").read_text(encoding="utf-8")
 _SOURCES_HELP = ('<div class="sources-summary">Sources</div><p>The paragraphs an answer cites appear here, '
                  'as soon as they are found.</p>')
 _CONTEXT_HELP = "<p>Click <b>Open in context</b> on a source to read it with its neighbouring paragraphs.</p>"
@@ -201,6 +203,7 @@ def build_ui(app: WebApp) -> gr.Blocks:
     with gr.Blocks(title="Inspection reports: cited answers", analytics_enabled=False) as demo:
         gr.HTML(f"<h2 style='margin:0'>{TITLE}</h2>")
         gr.HTML(app.engine_line(), elem_id="engine")
+        corpus_line = gr.HTML(app.corpus_line(), elem_id="corpus-line")
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"):
                 views = _chat_tab(app)
@@ -211,6 +214,7 @@ def build_ui(app: WebApp) -> gr.Blocks:
             with gr.Tab("Add reports", id="upload"):
                 _upload_tab(app, views)
         demo.load(lambda: _refresh(app), None, views.outputs, api_visibility="private")
+        demo.load(app.corpus_line, None, corpus_line, api_visibility="private")
         gr.api(ask, api_name="ask")
     return demo
 
@@ -223,4 +227,5 @@ def launch(demo: gr.Blocks, settings: Settings, *, block: bool = True, quiet: bo
     return demo.launch(server_name=settings.host, server_port=settings.port, auth=auth,
                        max_file_size=settings.max_file_bytes, prevent_thread_lock=not block,
                        quiet=quiet, show_error=False, ssr_mode=False, css=CSS, footer_links=["api"],
+                       head=f"<script>{FOLLOW_LINKS_JS}</script>",
                        enable_monitoring=False, pwa=False, mcp_server=False)
