@@ -42,7 +42,8 @@ def test_a_new_report_reuses_the_others_vectors_and_word_counts(corpus_dir, tmp_
     assert index.word_weights == pytest.approx(word_weights(p.text for p in index.paragraphs))
 
 
-def test_queued_reports_are_embedded_in_whole_batches_before_the_write():
+def test_queued_reports_are_embedded_in_whole_batches_before_the_write(monkeypatch):
+    monkeypatch.setattr("rag.index.prepare.QUEUE_BATCHES", 4)
     embedder = CountingEmbedder(64, batch_size=4)
     prepared = Prepared(embedder)
     first = make_report("a-2015", "Testshire", random_texts(1, 10))

@@ -171,6 +171,11 @@ def _judgement_plan(question: str, standalone: str, result: SearchResult, rows: 
     cite = _Citer(searcher)
     lines: list[str] = []
     timeline: list[tuple[str, ...]] = []
+    earliest: dict[str, Report] = {}
+    for report in sorted(searcher.index.reports.values(), key=report_day):
+        if report.report_type.startswith("ofsted") and report.authority:
+            earliest.setdefault(report.authority, report)
+    first_inspections = {r.id for r in earliest.values()}
     for authority in authorities:
         mine = [r for r in inspected if r.authority == authority]
         for report in mine:
@@ -180,8 +185,8 @@ def _judgement_plan(question: str, standalone: str, result: SearchResult, rows: 
                 for j in stated:
                     lines.append(f"{when}: {j.label} — {grade_phrase(j)} [{cite(j)}].")
                     timeline.append((authority, describe_report(report), j.label, grade_phrase(j)))
-                if len(mine) > 1 and report is not mine[0]:
-                    lines += cite.change(when, report)      # a timeline: what the later report says changed
+                if report.id not in first_inspections:
+                    lines += cite.change(when, report)      # what this report says changed since the last one
             elif "overall_effectiveness" in areas and NO_OVERALL_GRADE in report.variant:
                 graded = [j for j in report.judgements if not j.service]
                 lines.append(f"{when}: the report gives no overall effectiveness grade: Ofsted stopped grading "

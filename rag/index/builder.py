@@ -46,16 +46,25 @@ def ingest(corpus_dir: Path, index_dir: Path, embedder: Embedder, progress: Prog
     previous = [] if rebuild else _live_reports(index_dir, embedder, lazy)
     # A lazy embedder is checked by name only: asking its dimension would load the model even when
     # nothing changed. A same-named model of another dimension then needs `rag ingest --rebuild`.
-    prepared = Prepared.from_live(index_dir, embedder, embedder.dimension if rebuild or not lazy else None)
-    plan = {"to_read": 0}
+    # What the live index offers (its vectors, counts, tokens: seconds to read at national size) is read
+    # only when a report is to be read, so an unchanged corpus costs nothing.
+    work: dict[str, Prepared] = {}
+
+    def prepared() -> Prepared:
+        if "prepared" not in work:
+            work["prepared"] = Prepared.from_live(index_dir, embedder,
+                                                  embedder.dimension if rebuild or not lazy else None)
+        return work["prepared"]
 
     def on_plan(to_read: int) -> None:
-        plan["to_read"] = to_read
         if lazy:
             embedder.purpose = "ingest" if to_read >= BULK_REPORTS else "query"
+        if to_read:
+            prepared()
 
     def on_report(report: Report, done: int, total: int) -> None:
-        prepared.queue(report)      # the reading line is the one to follow meanwhile
+        if "prepared" in work:
+            work["prepared"].queue(report)      # the reading line is the one to follow meanwhile
         if progress:
             progress(READ_STAGE, done, total)
 
@@ -66,7 +75,7 @@ def ingest(corpus_dir: Path, index_dir: Path, embedder: Embedder, progress: Prog
         stats = IndexStats(len(previous), count, 0, count, 0, time.perf_counter() - started)
     else:
         stats = write_index(index_dir, parsed.reports, embedder, pipeline_version=PIPELINE_VERSION,
-                            progress=progress, prepared=prepared)
+                            progress=progress, prepared=prepared())
     return IngestResult(parsed, stats, time.perf_counter() - started)
 
 

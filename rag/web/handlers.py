@@ -100,18 +100,22 @@ class WebApp:
 
     # ---- startup -------------------------------------------------------------------------------------
 
-    def warm(self, progress: Progress | None = None) -> None:
+    def warm(self, progress: Progress | None = None, *, engine_in_background: bool = False) -> None:
         """Load the index and models once, before the first request. A fresh install has no index yet:
-        the corpus is ingested first, so the first page already answers."""
+        the corpus is ingested first, so the first page already answers. engine_in_background: the page
+        is served while the language model reads its instructions (the first question waits for it)."""
         try:
-            self.assistant.load(warm_engine=True)    # the index, the embedder, the reranker, the language model
+            self.assistant.load(warm_engine=not engine_in_background)   # index, embedder, reranker, model
         except (IndexMissing, IndexMismatch) as e:
             if not corpus_files(self.settings.corpus):
                 raise
             why = "was built by another version" if isinstance(e, IndexMismatch) else "does not exist yet"
             log.warning("The index %s %s: building it from %s now.", self.settings.index, why, self.settings.corpus)
             self.assistant.ingest(progress)
-            self.assistant.load(warm_engine=True)
+            self.assistant.load(warm_engine=not engine_in_background)
+        if engine_in_background:
+            threading.Thread(target=self.assistant.load, kwargs={"warm_engine": True}, name="warm-engine",
+                             daemon=True).start()
 
     def engine_line(self) -> str:
         return (f'<div class="engine">Engine: <b>{ui_render.escape(self.assistant.engine)}</b> — '

@@ -19,7 +19,7 @@ def serve(settings: Settings) -> None:
     logging.getLogger("rag").setLevel(logging.INFO)
     _check_port(settings)      # before loading models for a minute: a busy port is known at once
     app = WebApp(settings)
-    app.warm(progress=progress_printer("indexing the corpus"))
+    app.warm(progress=progress_printer("indexing the corpus"), engine_in_background=True)
     try:
         launch(build_ui(app), settings)
     except OSError as error:   # taken between the check and now, or the address cannot be bound
