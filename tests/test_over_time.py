@@ -194,7 +194,9 @@ def test_a_national_question_is_answered_from_the_table_with_the_filter_said_and
     assert result.text.startswith("I read this as: every inspection, experiences and progress of care leavers, "
                                   "inadequate; reports dated 2023-01-01 or later. 2 authorities match: Havering "
                                   "and Liverpool.")
-    assert result.verified_claims == len(result.claims) == 2 and len(result.citations) == 2
+    # One grade line per row, each with the report's headline summary: every line cited and verified.
+    assert result.verified_claims == len(result.claims) == 4 and len(result.citations) == 4
+    assert "Children's services in Havering are inadequate [2]." in result.text
     assert [row[0] for row in result.table[1:]] == ["Havering", "Liverpool"]
 
 

@@ -78,8 +78,8 @@ def test_answer_message_says_how_much_was_verified():
                     engine="local", seconds=2.04)
     html = ui_render.answer_message(answer)
     assert 'href="#source-1"' in html and '<sup class="cite"' in html     # marks scroll to their card
-    assert html.endswith('<span class="answer-facts">local engine · 1 of 2 claims verified (1 unverified) · 2.0 s'
-                         '</span>')
+    assert html.endswith('">local engine · 1 of 2 claims verified (1 unverified) · 2.0 s</span>')
+    assert f'<span class="answer-facts" title="{ui_render.escape(ui_render.CHECKED_TITLE)}">' in html   # what was checked
 
 
 def test_quote_is_highlighted_inside_its_paragraph():

@@ -13,7 +13,8 @@ from rag.answer.extractive import expected_kinds
 from rag.answer.verify import Passage
 from rag.ofsted.frameworks import NO_OVERALL_GRADE
 from rag.ofsted.grades import AREAS, GRADE_ORDER, same_area
-from rag.ofsted.table import EVERY_AREA, NO_GRADE, TableResult, change_statement, report_day, select, select_any_grade
+from rag.ofsted.table import (EVERY_AREA, NO_GRADE, TableResult, change_statement, headline, report_day, select,
+                              select_any_grade)
 from rag.records import NOT_IN_REPORTS, Hit, Judgement, Report
 from rag.search.followup import standalone_question
 from rag.search.national import NationalQuestion, national_question
@@ -185,6 +186,8 @@ def _judgement_plan(question: str, standalone: str, result: SearchResult, rows: 
                 for j in stated:
                     lines.append(f"{when}: {j.label} — {grade_phrase(j)} [{cite(j)}].")
                     timeline.append((authority, describe_report(report), j.label, grade_phrase(j)))
+                if "overall_effectiveness" in areas:
+                    lines += cite.headline(when, report)    # the report's own summary beside its grade
                 if report.id not in first_inspections:
                     lines += cite.change(when, report)      # what this report says changed since the last one
             elif "overall_effectiveness" in areas and NO_OVERALL_GRADE in report.variant:
@@ -222,13 +225,22 @@ class _Citer:
             self._keys[pid] = passage.key
         return self._keys[pid]
 
-    def change(self, when: str, report: Report) -> list[str]:
-        """The report's own words on what changed since its last inspection, as a cited line."""
-        found = change_statement(report)
-        if found is None:
+    def headline(self, when: str, report: Report) -> list[str]:
+        """The report's headline summary sentence, as a cited line."""
+        return self._quoted(when, headline(report))
+
+    def _quoted(self, when: str, found: tuple[str, str] | None) -> list[str]:
+        if found is None or found[0] in self._keys:
             return []
         pid, sentence = found
         return [f"{when}: {sentence.rstrip('.')} [{self(pid)}]."]
+
+    def change(self, when: str, report: Report) -> list[str]:
+        """The report's own words on what changed since its last inspection, as a cited line."""
+        return self._quoted(when, change_statement(report))
+
+
+HEADLINE_ROWS = 12          # a table answer this short also quotes each report's headline summary
 
 
 def table_plan(question: str, standalone: str, result: SearchResult, national: NationalQuestion,
@@ -251,6 +263,8 @@ def table_plan(question: str, standalone: str, result: SearchResult, national: N
             rows.append((row.authority, row.region, describe_report(report), judgement.label, grade_phrase(judgement)))
             if len(row.reports) > 1 and report is row.reports[-1]:
                 lines += cite.change(when, report)          # a change: what the later report says changed
+            elif len(found.rows) <= HEADLINE_ROWS:
+                lines += cite.headline(when, report)        # a short list: each report's own summary too
     count = len({row.authority for row in found.rows})
     noun = "authority" if count == 1 else "authorities"
     preface = f"I read this as: {national.filter.describe()}."

@@ -239,3 +239,22 @@ def change_statement(report: Report) -> tuple[str, str] | None:
             if _CHANGE.search(sentence) and len(sentence.split()) >= 6:
                 return paragraph.id, sentence
     return None
+
+
+_NOT_HEADLINE = re.compile(r"^(?:Inspection dates?|Lead inspector|Judgement\b|\d+\s+Ofsted produces)", re.I)
+HEADLINE_SEARCH_PARAGRAPHS = 12
+
+
+def headline(report: Report) -> tuple[str, str] | None:
+    """(paragraph id, first sentence) of the report's headline summary: the first full paragraph of its
+    opening, after the grade table when there is one ('Children in Bromley receive exceptionally strong
+    services.'); None when the opening has none."""
+    opening = report.paragraphs[:HEADLINE_SEARCH_PARAGRAPHS]
+    table_at = next((i for i, p in enumerate(opening[:6]) if p.kind == "table"), None)
+    for paragraph in opening[(table_at + 1) if table_at is not None else 0:]:
+        text = paragraph.text.strip()
+        if paragraph.kind != "paragraph" or len(text.split()) < 8 or _NOT_HEADLINE.match(text):
+            continue
+        sentences = split_sentences(text)
+        return paragraph.id, sentences[0] if sentences else text
+    return None

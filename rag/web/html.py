@@ -56,6 +56,12 @@ def cited_text(text: str, citations: Sequence[Citation] = (), *, link: bool = Tr
     return _lines("".join(out))
 
 
+# What "verified" means, in the words of the badge's tooltip.
+CHECKED_TITLE = ("Each sentence was checked against the paragraph it cites: its words, numbers, dates and grades "
+                 "are there, not negated, not said of something else, not overstated, and a grade is not an "
+                 "earlier inspection's. A sentence that fails is marked unverified.")
+
+
 def answer_message(answer: Answer) -> str:
     """The chat bubble: the answer, then a line saying how much of it was checked and by which engine."""
     body = cited_text(answer.text, answer.citations)   # marks scroll to their card (assets/follow_links.js)
@@ -66,7 +72,8 @@ def answer_message(answer: Answer) -> str:
         facts.append(f"{verified} of {total} claims verified ({state})")
     if answer.seconds:
         facts.append(f"{answer.seconds:.1f} s")
-    footer = f'<br><span class="answer-facts">{" · ".join(facts)}</span>' if facts else ""
+    footer = (f'<br><span class="answer-facts" title="{escape(CHECKED_TITLE)}">{" · ".join(facts)}</span>'
+              if facts else "")
     return notice_html(answer.notice) + body + footer
 
 
