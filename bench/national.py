@@ -90,8 +90,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _rss(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/status").read_text().split("VmRSS:")[1].split()[0]) // 1024
+
+
 def serve_ready(env: dict[str, str], index: Path, corpus: Path) -> tuple[float, int]:
-    """Seconds until `rag serve` answers its page, and the server's resident memory then (MB)."""
+    """Seconds until `rag serve` answers its page, and the server's resident memory once the language model
+    has warmed (MB)."""
     port = free_port()
     started = time.perf_counter()
     server = subprocess.Popen([*RAG, "serve", "--port", str(port), "--index", str(index), "--corpus", str(corpus)],
@@ -105,7 +110,13 @@ def serve_ready(env: dict[str, str], index: Path, corpus: Path) -> tuple[float, 
             except OSError:
                 time.sleep(0.2)
         seconds = time.perf_counter() - started
-        rss = int(Path(f"/proc/{server.pid}/status").read_text().split("VmRSS:")[1].split()[0]) // 1024
+        # The language model warms in the background once the page is up: wait until memory settles.
+        rss, settled = _rss(server.pid), time.perf_counter()
+        while time.perf_counter() - settled < 10 and time.perf_counter() - started < 300:
+            time.sleep(1)
+            now = _rss(server.pid)
+            if now > rss + 5:
+                rss, settled = now, time.perf_counter()
         return seconds, rss
     finally:
         os.killpg(server.pid, signal.SIGTERM)
