@@ -27,7 +27,7 @@ _OPPOSITES = (
     ("consistently", "inconsistently"), ("sufficient", "insufficient"), ("enough", "insufficient"),
     ("strong", "weak"), ("good", "poor"), ("timely", "delay"), ("quick", "slow"), ("better", "worse"),
     ("exceed", "below"), ("stable", "unstable"), ("effective", "ineffective"), ("adequate", "inadequate"),
-    ("compl", "not compl"), ("favourabl", "worse"), ("increas", "stable"), ("fell", "stable"),
+    ("favourabl", "worse"), ("increas", "stable"), ("fell", "stable"),
 )
 _UNIVERSAL = re.compile(r"\b(?:all|every|always|none|routinely|reliably|invariably|universally"
                         r"|without exception|entire(?:ly)?|wholly)\b", re.I)
@@ -59,17 +59,15 @@ def _negated_words(text: str) -> set[str]:
 
 def polarity(claim: str, support: str) -> str:
     """A negation or an opposite on one side only: 'do not comply' against 'comply'."""
-    claim_stems = {stem(w) for w in words(claim) if w not in STOP_WORDS}
-    support_stems = {stem(w) for w in words(support) if w not in STOP_WORDS}
-    denied_there = _negated_words(support) & claim_stems
-    denied_here = _negated_words(claim) & support_stems
-    if denied_there - _negated_words(claim) and not _NEGATION.search(claim):
+    claim_words, support_words = words(claim), words(support)
+    claim_stems, support_stems = {stem(w) for w in claim_words}, {stem(w) for w in support_words}
+    content_claim = {stem(w) for w in claim_words if w not in STOP_WORDS}
+    content_support = {stem(w) for w in support_words if w not in STOP_WORDS}
+    negated_in_claim, negated_in_support = _negated_words(claim), _negated_words(support)
+    if (negated_in_support & content_claim) - negated_in_claim and not _NEGATION.search(claim):
         return "the report says the opposite (negation)"
-    if denied_here - _negated_words(support) and not _NEGATION.search(support):
+    if (negated_in_claim & content_support) - negated_in_support and not _NEGATION.search(support):
         return "the report says the opposite (negation)"
-    claim_stems, support_stems = {stem(w) for w in words(claim)}, {stem(w) for w in words(support)}
-    claim_stems = {stem(w) for w in words(claim)}
-    support_stems = {stem(w) for w in words(support)}
     for a, b in _OPPOSITES:
         for mine, theirs in ((a, b), (b, a)):
             if _has(claim_stems, mine) and _has(support_stems, theirs) and not _has(support_stems, mine):
@@ -78,8 +76,6 @@ def polarity(claim: str, support: str) -> str:
 
 
 def _has(stems: set[str], prefix: str) -> bool:
-    if " " in prefix:
-        return False
     key = stem(prefix)
     return any(s in (prefix, key) or (len(key) >= 4 and s.startswith(key)) for s in stems)
 

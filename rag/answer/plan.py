@@ -18,8 +18,8 @@ from rag.ofsted.table import (EVERY_AREA, NO_GRADE, TableResult, change_statemen
 from rag.records import NOT_IN_REPORTS, Hit, Judgement, Report
 from rag.search.followup import standalone_question
 from rag.search.national import NationalQuestion, national_question
-from rag.search.question import Query, clean_question, parse_query
-from rag.search.reports import describe_report
+from rag.search.question import Query, parse_query
+from rag.search.reports import describe_report, inspection_reports
 from rag.search.retrieval import Searcher, SearchResult
 from rag.text.words import join_names
 
@@ -68,14 +68,13 @@ class Plan:
 def plan(searcher: Searcher, question: str, history: Sequence[dict] = (), *, k: int = 10, context_k: int = 5,
          authorities: Sequence[str] | None = None, year: int | None = None) -> Plan:
     standalone = standalone_question(question, history) if history else question
-    if not authorities:
+    parsed = parse_query(standalone, searcher.authorities)
+    national = None if authorities else national_question(standalone, parsed)
+    if national is not None:
         # A question about many authorities is answered from the table: no search (a search per authority
         # of a national corpus would take seconds and add nothing).
-        query = parse_query(clean_question(standalone), searcher.authorities)
-        national = national_question(standalone, query)
-        if national is not None:
-            return table_plan(question, standalone, SearchResult(query, ()), national, searcher)
-    result = searcher.search(standalone, k, authorities=authorities, year=year)
+        return table_plan(question, standalone, SearchResult(parsed, ()), national, searcher)
+    result = searcher.search(standalone, k, authorities=authorities, year=year, query=parsed)
     query = result.query
     if query.unknown_authorities and not result.hits:
         covered = ", ".join(searcher.authorities) or "no authority yet"
@@ -172,11 +171,9 @@ def _judgement_plan(question: str, standalone: str, result: SearchResult, rows: 
     cite = _Citer(searcher)
     lines: list[str] = []
     timeline: list[tuple[str, ...]] = []
-    earliest: dict[str, Report] = {}
-    for report in sorted(searcher.index.reports.values(), key=report_day):
-        if report.report_type.startswith("ofsted") and report.authority:
-            earliest.setdefault(report.authority, report)
-    first_inspections = {r.id for r in earliest.values()}
+    every = list(searcher.index.reports.values())
+    first_inspections = {mine[0].id for a in authorities
+                         if (mine := inspection_reports([r for r in every if r.authority == a]))}
     for authority in authorities:
         mine = [r for r in inspected if r.authority == authority]
         for report in mine:

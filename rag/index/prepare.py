@@ -163,28 +163,27 @@ class Prepared:
                 progress(EMBED_STAGE, self.embedded, max(total, self.embedded))
 
 
-def _live_tokens(folder: Path, manifest: dict) -> dict[str, list[list[str]]]:
-    """The live version's BM25 tokens per report, when stored, verified and of this tokenizer."""
-    if "tokens.json" not in manifest.get("files", {}) or manifest.get("tokenizer") != TOKENIZER:
+def _stored_per_report(folder: Path, manifest: dict, name: str, key: str, value: object) -> dict:
+    """The "reports" map of a per-report file the live version stored, when it is there, verifies against
+    its checksum and was made the way this run makes it (its `key` field equals `value`); else {}."""
+    if name not in manifest.get("files", {}):
         return {}
     try:
-        versions.verify_files(folder, manifest, ("tokens.json",))
-        stored = versions.read_json(folder, "tokens.json")
+        versions.verify_files(folder, manifest, (name,))
+        stored = versions.read_json(folder, name)
     except (IndexMissing, IndexMismatch, OSError, ValueError, KeyError, TypeError):
         return {}
-    reports = stored.get("reports") if isinstance(stored, dict) else None
-    return reports if isinstance(reports, dict) else {}
+    if not isinstance(stored, dict) or stored.get(key) != value or not isinstance(stored.get("reports"), dict):
+        return {}
+    return stored["reports"]
+
+
+def _live_tokens(folder: Path, manifest: dict) -> dict[str, list[list[str]]]:
+    """The live version's BM25 tokens per report, when made by this tokenizer."""
+    return _stored_per_report(folder, manifest, "tokens.json", "tokenizer", TOKENIZER)
 
 
 def _live_word_counts(folder: Path, manifest: dict) -> dict[str, dict[str, int]]:
-    """The live version's per-report word counts, when stored, verified and of this counting."""
-    if "word_counts.json" not in manifest.get("files", {}):
-        return {}
-    try:
-        versions.verify_files(folder, manifest, ("word_counts.json",))
-        stored = versions.read_json(folder, "word_counts.json")
-    except (IndexMissing, IndexMismatch, OSError, ValueError, KeyError, TypeError):
-        return {}
-    if stored.get("version") != WEIGHTS_VERSION or not isinstance(stored.get("reports"), dict):
-        return {}
-    return {key: Counter(value) for key, value in stored["reports"].items()}
+    """The live version's per-report word counts, when made by this counting."""
+    stored = _stored_per_report(folder, manifest, "word_counts.json", "version", WEIGHTS_VERSION)
+    return {key: Counter(value) for key, value in stored.items()}

@@ -143,12 +143,12 @@ def choose(authority: str, reports: Sequence[Report], cue: DateCue, *, graded: b
             return ReportChoice(authority, tuple(wanted), "", "", False, _except(inspections, wanted))
         nearest = _nearest(inspections, cue)
         note = (f"The corpus has no {asked} report on {authority}. The nearest is its "
-                f"{_describe(nearest)}; what follows is from that report, not from {asked}.")
+                f"{describe_report(nearest)}; what follows is from that report, not from {asked}.")
         return ReportChoice(authority, (nearest,), note, asked, False, _except(inspections, [nearest]))
     latest, older = inspections[-1], inspections[:-1]
     note = ""
     if older:       # with one report there is no choice to explain
-        note = (f"From the latest report on {authority}: {_describe(latest)}. The corpus also has {len(older)} "
+        note = (f"From the latest report on {authority}: {describe_report(latest)}. The corpus also has {len(older)} "
                 f"earlier report{'s' if len(older) > 1 else ''} ({', '.join(_when(r) for r in older)}): name a "
                 f"year to ask about one.")
     return ReportChoice(authority, (latest,), note, "", False, tuple(older))
@@ -157,9 +157,9 @@ def choose(authority: str, reports: Sequence[Report], cue: DateCue, *, graded: b
 def _picked(authority: str, inspections: list[Report], chosen: list[Report], what: str) -> ReportChoice:
     if not chosen:
         return ReportChoice(authority, tuple(inspections[-1:]), f"The corpus has no {what} for {authority}; "
-                            f"its only inspection report is the {_describe(inspections[-1])}.", what, False)
+                            f"its only inspection report is the {describe_report(inspections[-1])}.", what, False)
     return ReportChoice(authority, tuple(chosen), f"{what[:1].upper()}{what[1:]} on {authority}: "
-                        f"{_describe(chosen[0])}.", "", False, _except(inspections, chosen))
+                        f"{describe_report(chosen[0])}.", "", False, _except(inspections, chosen))
 
 
 def _except(inspections: Sequence[Report], chosen: Sequence[Report]) -> tuple[Report, ...]:
@@ -234,11 +234,7 @@ def _when(report: Report) -> str:
 
 
 def describe_report(report: Report) -> str:
-    """'ILACS inspection (standard), inspected 11-22 July 2022, published 5 September 2022'."""
-    return _describe(report)
-
-
-def _describe(report: Report) -> str:
+    """'ILACS inspection (standard), inspected 11 July 2022 to 22 July 2022, published 5 September 2022'."""
     kind = REPORT_TYPES.get(report.report_type, report.report_type)
     parts = [kind + (f" ({report.variant})" if report.variant else "")]
     if report.inspection_start and report.inspection_end:

@@ -76,8 +76,10 @@ class Searcher:
     # ---- public ---------------------------------------------------------------------------------------
 
     def search(self, question: str, k: int = 10, *, authorities: Sequence[str] | None = None,
-               year: int | None = None, report_ids: Sequence[str] | None = None) -> SearchResult:
-        query = parse_query(question, self.authorities)
+               year: int | None = None, report_ids: Sequence[str] | None = None,
+               query: Query | None = None) -> SearchResult:
+        """`query`: the question already parsed (parse_query over this searcher's authorities), if it was."""
+        query = query or parse_query(question, self.authorities)
         wanted = tuple(authorities) if authorities else query.authorities
         conflict = ""
         outside = [a for a in query.authorities if authorities and a not in authorities]
