@@ -120,3 +120,12 @@ def test_launch_binds_loopback_with_auth_and_a_queue_for_twenty_users():
     launch(demo, Settings.from_env({"RAG_HOST": "0.0.0.0", "RAG_PORT": "9000"}))
     assert demo.launched["auth"] is None and demo.launched["server_name"] == "0.0.0.0"
     assert demo.launched["server_port"] == 9000
+
+
+def test_an_upload_draws_one_progress_bar_on_its_result_line(demo):
+    config = demo.get_config_file()
+    ids = {c["id"]: c["props"].get("elem_id") for c in config["components"]}
+    (upload,) = [d for d in config["dependencies"]
+                 if any(ids.get(t[0]) == "upload-button" for t in d["targets"])]
+    assert len(upload["outputs"]) > 1                  # the result, the filters, the catalog, the file box
+    assert [ids[i] for i in upload["show_progress_on"]] == ["upload-result"]

@@ -189,7 +189,9 @@ def _upload_tab(app: WebApp, views: _CorpusViews) -> None:
         view = app.upload(files, progress=lambda stage, done, total: progress((done, total), desc=stage))
         return (view.message, *_refresh(app), None)
 
-    add.click(upload, files, [result, *views.outputs, files], concurrency_limit=1, api_visibility="private")
+    # One progress bar, on the result line: by default Gradio draws one over every output component.
+    add.click(upload, files, [result, *views.outputs, files], concurrency_limit=1, api_visibility="private",
+              show_progress_on=[result])
 
 
 def build_ui(app: WebApp) -> gr.Blocks:
