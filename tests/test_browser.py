@@ -62,7 +62,7 @@ def test_the_web_app_end_to_end(page, assistant):
     # A citation mark scrolls its card into view and highlights it.
     page.evaluate("document.querySelector('#sources').scrollTop = 100000")
     answer.locator("sup.cite a").first.click()
-    page.wait_for_function("(() => { const c = document.querySelector('#source-1');"
+    page.wait_for_function("(() => { const c = document.querySelector('#source-1-1');"
                            " const r = c.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight"
                            " && c.classList.contains('flash'); })()")
 
@@ -85,6 +85,13 @@ def test_the_web_app_end_to_end(page, assistant):
     page.wait_for_function("document.querySelectorAll('#chatbot .answer-facts').length >= 2")
     assert "<script>alert('x')</script><b>bold</b>" in chat.locator(".message-row").nth(2).inner_text()
     assert DIALOGS == [] and chat.locator("b:text-is('bold')").count() == 0
+
+    # The first answer's marks still reach its own cards, folded under the latest answer's.
+    page.evaluate("document.querySelector('#sources').scrollTop = 0")
+    chat.locator(".message-row").nth(1).locator("sup.cite a").first.click()
+    page.wait_for_function("(() => { const c = document.querySelector('#source-1-1');"
+                           " const r = c.getBoundingClientRect(); return c.closest('details').open && r.top >= 0"
+                           " && r.bottom <= innerHeight && c.classList.contains('flash'); })()")
 
     # Compare mode: two authorities side by side, each column with cited cells.
     page.get_by_role("tab", name="Compare authorities").click()

@@ -92,7 +92,7 @@ def test_chat_endpoint_empties_the_box_and_streams_to_an_answer(demo):
     assert messages[0]["role"] == "user" and messages[-1]["role"] == "assistant"
     answer = turns[0].answer
     assert answer.citations                                           # a card per citation, the first one here:
-    assert 'id="source-1"' in sources and f'data-paragraph="{answer.citations[0].paragraph.id}"' in sources
+    assert 'id="source-1-1"' in sources and f'data-paragraph="{answer.citations[0].paragraph.id}"' in sources
 
 
 def test_compare_endpoint_asks_for_two_authorities(demo):

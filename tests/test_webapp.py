@@ -102,6 +102,19 @@ def test_chat_streams_question_then_evidence_then_cited_answer(web):
     assert "<mark>" in last.sources and f'data-paragraph="{answer.citations[0].paragraph.id}"' in last.sources
 
 
+def test_each_answer_keeps_its_own_sources_reachable(web):
+    first = list(web.chat(EXAMPLES[0], ()))[-1]
+    second = list(web.chat(EXAMPLES[1], first.turns))[-1]
+    one, two = (t.answer for t in second.turns)
+    # Each answer's marks point at its own cards: the latest shown, the earlier folded below them.
+    assert 'href="#source-1-1"' in second.messages[1]["content"]
+    assert 'href="#source-2-1"' in second.messages[3]["content"]
+    latest, folded = second.sources.split('<details class="earlier-sources">', 1)
+    assert latest.count('class="source-card"') == len(two.citations) and 'id="source-2-1"' in latest
+    assert folded.count('class="source-card"') == len(one.citations) and 'id="source-1-1"' in folded
+    assert f'data-paragraph="{one.citations[0].paragraph.id}"' in folded and EXAMPLES[0][:40] in folded
+
+
 @pytest.mark.parametrize("question", EXAMPLES)
 def test_each_example_question_answers_with_verified_citations(assistant, question):
     answer = assistant.ask(question)

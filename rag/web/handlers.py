@@ -75,6 +75,12 @@ class UploadView:
     rejected: tuple[RejectedUpload, ...] = ()
 
 
+def sources_panel(turns: Sequence[Turn]) -> str:
+    """The latest answer's cards, and each earlier answer's folded below them."""
+    earlier = [(n, t.question, t.answer) for n, t in enumerate(turns[:-1], 1)]
+    return ui_render.citation_cards(turns[-1].answer, len(turns), earlier)
+
+
 def _status(text: str, kind: str = "info") -> str:
     return f'<div class="status status-{kind}">{ui_render.escape(text)}</div>'
 
@@ -163,9 +169,9 @@ class WebApp:
     @staticmethod
     def messages(turns: Sequence[Turn]) -> list[dict]:
         out: list[dict] = []
-        for turn in turns:
+        for number, turn in enumerate(turns, 1):
             out.append({"role": "user", "content": ui_render.user_message(turn.question)})
-            out.append({"role": "assistant", "content": ui_render.answer_message(turn.answer)})
+            out.append({"role": "assistant", "content": ui_render.answer_message(turn.answer, number)})
         return out
 
     def chat(self, question: str, turns: Sequence[Turn] | None, authorities: Sequence[str] | None = None,
@@ -206,7 +212,7 @@ class WebApp:
                 elif event.kind == EventKind.ANSWER:
                     answer = event.answer
                     now = (*done, Turn(question, answer))
-                    yield ChatView(self.messages(now), ui_render.citation_cards(answer), _answer_status(answer), now)
+                    yield ChatView(self.messages(now), sources_panel(now), _answer_status(answer), now)
         except Exception as e:  # noqa: BLE001 - every failure becomes a message in the chat
             message = _failure(e)
             yield ChatView(pending(ui_render.error_message(message)), None, _status(message, "error"), done)

@@ -34,9 +34,14 @@ def _lines(html: str) -> str:
 
 # ---- answers -----------------------------------------------------------------------------------------------
 
-def cited_text(text: str, citations: Sequence[Citation] = (), *, link: bool = True) -> str:
-    """An answer (or a table cell): [n] keys become superscripts (links to their card when `link`),
-    ' [unverified]' becomes a visible badge, everything else is escaped."""
+def source_anchor(key: int, turn: int | None = None) -> str:
+    """The id of a source card: per answer in a conversation, so each answer's marks reach its own cards."""
+    return f"source-{turn}-{key}" if turn else f"source-{key}"
+
+
+def cited_text(text: str, citations: Sequence[Citation] = (), *, link: bool = True, turn: int | None = None) -> str:
+    """An answer (or a table cell): [n] keys become superscripts (links to their card, of answer `turn`,
+    when `link`), ' [unverified]' becomes a visible badge, everything else is escaped."""
     by_key = {c.n: c for c in citations}
     out: list[str] = []
     position = 0
@@ -47,7 +52,7 @@ def cited_text(text: str, citations: Sequence[Citation] = (), *, link: bool = Tr
             for key in (int(k) for k in re.findall(r"\d+", match.group(1))):
                 cited = by_key.get(key)
                 title = f' title="{escape(_short_where(cited))}"' if cited else ""
-                mark = f'<a href="#source-{key}">[{key}]</a>' if link and (cited or not by_key) else f"[{key}]"
+                mark = f'<a href="#{source_anchor(key, turn)}">[{key}]</a>' if link and (cited or not by_key) else f"[{key}]"
                 out.append(f'<sup class="cite"{title}>{mark}</sup>')
         else:
             out.append(f' <span class="unverified" title="{escape(UNVERIFIED_TITLE)}">unverified</span>')
@@ -62,9 +67,9 @@ CHECKED_TITLE = ("Each sentence was checked against the paragraph it cites: its 
                  "earlier inspection's. A sentence that fails is marked unverified.")
 
 
-def answer_message(answer: Answer) -> str:
+def answer_message(answer: Answer, turn: int | None = None) -> str:
     """The chat bubble: the answer, then a line saying how much of it was checked and by which engine."""
-    body = cited_text(answer.text, answer.citations)   # marks scroll to their card (assets/follow_links.js)
+    body = cited_text(answer.text, answer.citations, turn=turn)   # marks scroll to their card (follow_links.js)
     total, verified = len(answer.claims), answer.verified_claims
     facts = [f"{escape(answer.engine)} engine"] if answer.engine else []
     if total:
@@ -133,9 +138,9 @@ def _open_button(paragraph_id: str) -> str:
             f'title="Show this paragraph with its neighbours and heading path">Open in context</button>')
 
 
-def _card(paragraph: Paragraph, report: Report, body: str, key: int | None = None) -> str:
+def _card(paragraph: Paragraph, report: Report, body: str, key: int | None = None, turn: int | None = None) -> str:
     label = f'<span class="key">[{key}]</span> ' if key is not None else ""
-    anchor = f' id="source-{key}"' if key is not None else ""
+    anchor = f' id="{source_anchor(key, turn)}"' if key is not None else ""
     where = " · ".join(escape(b) for b in _where_bits(paragraph)) or "no section heading"
     return (f'<div class="source-card"{anchor} data-paragraph="{escape(paragraph.id)}">'
             f'<div class="card-head">{label}<b>{escape(report.authority or "Unknown authority")}</b> · '
@@ -144,22 +149,36 @@ def _card(paragraph: Paragraph, report: Report, body: str, key: int | None = Non
             f'<p class="card-text">{body}</p>{_open_button(paragraph.id)}</div>')
 
 
-def citation_cards(answer: Answer) -> str:
-    """The sources panel after an answer: one card per citation, quote highlighted in its paragraph."""
+def citation_cards(answer: Answer, turn: int | None = None,
+                   earlier: Sequence[tuple[int, str, Answer]] = ()) -> str:
+    """The sources panel after an answer: one card per citation, quote highlighted in its paragraph; then,
+    folded, the cards of the `earlier` answers of the conversation (turn, question, answer), latest first,
+    so every answer's marks still reach their own cards."""
+    folded = "".join(
+        f'<details class="earlier-sources"><summary>Sources of answer {n}: {escape(_shorten(question, 80))}'
+        f'</summary>{_cards(previous, n)}</details>' for n, question, previous in reversed(earlier))
+    return f'<div class="sources">{_cards(answer, turn)}{folded}</div>'
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
+def _cards(answer: Answer, turn: int | None) -> str:
     parts = []
     if answer.table and len(answer.table) > 1:
-        parts.append(table_html(answer.table, answer.citations))
+        parts.append(table_html(answer.table, answer.citations, turn))
     if answer.citations:
         total, verified = len(answer.claims), answer.verified_claims
         summary = f"{verified} of {total} claims verified against their cited paragraphs"
         if verified < total:
             summary += '; claims marked <span class="unverified">unverified</span> are not supported by them'
         parts.append(f'<div class="sources-summary">Sources ({len(answer.citations)}). {summary}.</div>')
-        parts.extend(_card(c.paragraph, c.report, highlighted(c.paragraph.text, c.quote), c.n)
+        parts.extend(_card(c.paragraph, c.report, highlighted(c.paragraph.text, c.quote), c.n, turn)
                      for c in answer.citations)
     else:
         parts.append('<div class="sources-summary">No paragraph supports an answer, so nothing is cited.</div>')
-    return f'<div class="sources">{"".join(parts)}</div>'
+    return "".join(parts)
 
 
 def evidence_cards(hits: Sequence[Hit], note: str = "Evidence found; the answer is being written.") -> str:
@@ -189,7 +208,7 @@ def context_html(paragraph: Paragraph, report: Report, around: Sequence[Paragrap
 
 # ---- tables ------------------------------------------------------------------------------------------------
 
-def table_html(rows: Sequence[Sequence[str]], citations: Sequence[Citation] = ()) -> str:
+def table_html(rows: Sequence[Sequence[str]], citations: Sequence[Citation] = (), turn: int | None = None) -> str:
     """A comparison (or judgement) table, header row first; cells keep their [n] keys as links."""
     if not rows:
         return ""
@@ -199,7 +218,7 @@ def table_html(rows: Sequence[Sequence[str]], citations: Sequence[Citation] = ()
         cells = [f'<th scope="row">{escape(row[0])}</th>']
         for cell in row[1:]:
             silent = ' class="silent"' if cell.strip() == REPORT_SILENT else ""
-            cells.append(f"<td{silent}>{cited_text(cell, citations)}</td>")
+            cells.append(f"<td{silent}>{cited_text(cell, citations, turn=turn)}</td>")
         body.append(f"<tr>{''.join(cells)}</tr>")
     return f'<table class="compare-table"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 

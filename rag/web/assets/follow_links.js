@@ -8,6 +8,8 @@ document.addEventListener('click', (event) => {
     const cards = document.querySelectorAll(`[id="${link.getAttribute('href').slice(1)}"]`);
     const card = cards[cards.length - 1];
     if (card) {
+      const folded = card.closest('details');   // an earlier answer's sources are folded until wanted
+      if (folded) folded.open = true;
       card.scrollIntoView({block: 'center'});
       card.classList.add('flash');
       setTimeout(() => card.classList.remove('flash'), 2500);
