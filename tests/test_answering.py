@@ -36,7 +36,13 @@ def test_a_judgement_comparison_gives_a_grid_with_a_cell_per_authority(assistant
     header, row = answer.table
     assert header == ("Judgement", "Hillingdon", "Wandsworth", "Windsor and Maidenhead")
     assert row[1:] == ("requires improvement", "inadequate", "requires improvement")
-    assert len(answer.citations) == 3
+    # Each grade cites the paragraph stating it; beside it, the first words of the report's section on care
+    # leavers, where the report has one (Hillingdon's 2013 report states the grade and no more).
+    stated = {j.paragraph_id for a in ("Hillingdon", "Wandsworth", "Windsor and Maidenhead")
+              for j in assistant.judgements(a) if j.area == "care_leavers"}
+    assert {c.paragraph.id for c in answer.citations} > stated and len(answer.citations) == 5
+    assert "Wandsworth (2015): The local authority has failed to ensure that there is sufficient suitable" in answer.text
+    assert all(c.verified for c in answer.claims)
 
 
 def test_a_comparison_answers_each_authority_from_its_own_evidence(assistant):

@@ -13,7 +13,8 @@ from rag.answer.extractive import expected_kinds
 from rag.answer.verify import Passage
 from rag.ofsted.frameworks import NO_OVERALL_GRADE
 from rag.ofsted.grades import AREAS, GRADE_ORDER, same_area
-from rag.ofsted.table import (EVERY_AREA, NO_GRADE, TableResult, change_statement, headline, report_day, select,
+from rag.ofsted.table import (EVERY_AREA, NO_GRADE, TableResult, area_summary, change_statement, headline,
+                              earlier_inspection_statements, report_day, select,
                               select_any_grade)
 from rag.records import NOT_IN_REPORTS, Hit, Judgement, Report
 from rag.search.followup import standalone_question
@@ -89,6 +90,14 @@ def plan(searcher: Searcher, question: str, history: Sequence[dict] = (), *, k: 
     if found is not None and not _asks_why(standalone):
         return replace(_judgement_plan(question, standalone, result, found, searcher), preface=preface,
                        notes=notes)
+    if found is None and _asks_summary(standalone) and not set(query.areas_named) - {"overall_effectiveness"}:
+        # 'Summarise the 2022 inspection', 'how did X do?': the report's grades and its own summary.
+        summary = [j for rid in dict.fromkeys(result.reports) for j in searcher.index.reports[rid].judgements
+                   if not j.service]
+        if summary:
+            return replace(_judgement_plan(question, standalone, result, summary, searcher,
+                                           areas=("overall_effectiveness",), earlier_years=_missing_years(result)),
+                           preface=preface, notes=notes)
     if result.by_authority:
         groups = []
         key = 1
@@ -102,6 +111,17 @@ def plan(searcher: Searcher, question: str, history: Sequence[dict] = (), *, k: 
     grades, graded = _area_grades(searcher, query, result, passages)
     group = Group(None, passages + graded, standalone, query.topic or standalone)
     return Plan(question, standalone, result, PlanMode.SINGLE, (group,), preface=preface, notes=notes, grades=grades)
+
+
+def _missing_years(result: SearchResult) -> tuple[str, ...]:
+    """The years the question asked for that no report of the corpus has (the nearest answers instead)."""
+    return tuple(dict.fromkeys(y for c in result.choices for y in re.findall(r"\b(?:19|20)\d\d\b", c.missing)))
+
+
+def _asks_summary(question: str) -> bool:
+    """A question about a whole report: 'summarise', 'main findings', 'what did it conclude', 'how did X do'."""
+    return bool(re.search(r"\bsummar(?:ise|ize|y)\b|\boverview\b|\b(?:main|key|overall) findings\b|\bconclu(?:de|sions?)\b"
+                          r"|\bhow did\b.{1,60}\bdo\b(?!\s+(?:on|for|with|about|in (?:relation|respect)))", question, re.I))
 
 
 def _asks_why(question: str) -> bool:
@@ -159,14 +179,14 @@ def _judgements_asked(searcher: Searcher, query: Query, result: SearchResult) ->
 
 
 def _judgement_plan(question: str, standalone: str, result: SearchResult, rows: list[Judgement],
-                    searcher: Searcher) -> Plan:
+                    searcher: Searcher, areas: Sequence[str] = (), earlier_years: Sequence[str] = ()) -> Plan:
     """One line per report and area asked, each citing the paragraph that states the grade; several
     reports of one authority (a timeline) in date order, with a table of them."""
     query = result.query
     reports = [searcher.index.reports[rid] for rid in dict.fromkeys(result.reports)]
     inspected = sorted((r for r in reports if r.report_type.startswith("ofsted")), key=report_day)
     authorities = query.authorities or tuple(dict.fromkeys(r.authority for r in inspected if r.authority))
-    areas = query.judgement_areas or (query.judgement_area,)
+    areas = areas or query.judgement_areas or (query.judgement_area,)
     label = " or ".join(AREAS[a][0].lower() for a in areas if a in AREAS)
     cite = _Citer(searcher)
     lines: list[str] = []
@@ -183,10 +203,13 @@ def _judgement_plan(question: str, standalone: str, result: SearchResult, rows: 
                 for j in stated:
                     lines.append(f"{when}: {j.label} — {grade_phrase(j)} [{cite(j)}].")
                     timeline.append((authority, describe_report(report), j.label, grade_phrase(j)))
-                if "overall_effectiveness" in areas:
-                    lines += cite.headline(when, report)    # the report's own summary beside its grade
+                for area in areas[:2]:     # one or two areas asked: the report's own summary beside each grade
+                    lines += cite.summary(when, report, area)
                 if report.id not in first_inspections:
                     lines += cite.change(when, report)      # what this report says changed since the last one
+                for year in earlier_years:                  # a report the corpus lacks, as a later one records it
+                    lines += [f"{when}, on the {year} inspection: {sentence.rstrip('.')} [{cite(pid)}]."
+                              for pid, sentence in earlier_inspection_statements(report, year)]
             elif "overall_effectiveness" in areas and NO_OVERALL_GRADE in report.variant:
                 graded = [j for j in report.judgements if not j.service]
                 lines.append(f"{when}: the report gives no overall effectiveness grade: Ofsted stopped grading "
@@ -222,9 +245,10 @@ class _Citer:
             self._keys[pid] = passage.key
         return self._keys[pid]
 
-    def headline(self, when: str, report: Report) -> list[str]:
-        """The report's headline summary sentence, as a cited line."""
-        return self._quoted(when, headline(report))
+    def summary(self, when: str, report: Report, area: str, or_headline: bool = False) -> list[str]:
+        """The report's own summary of an area (its headline for overall effectiveness; also for an area
+        it has no section on, when `or_headline`), as a cited line."""
+        return self._quoted(when, area_summary(report, area) or (headline(report) if or_headline else None))
 
     def _quoted(self, when: str, found: tuple[str, str] | None) -> list[str]:
         if found is None or found[0] in self._keys:
@@ -261,7 +285,7 @@ def table_plan(question: str, standalone: str, result: SearchResult, national: N
             if len(row.reports) > 1 and report is row.reports[-1]:
                 lines += cite.change(when, report)          # a change: what the later report says changed
             elif len(found.rows) <= HEADLINE_ROWS:
-                lines += cite.headline(when, report)        # a short list: each report's own summary too
+                lines += cite.summary(when, report, judgement.area, or_headline=True)   # a short list: summaries too
     count = len({row.authority for row in found.rows})
     noun = "authority" if count == 1 else "authorities"
     preface = f"I read this as: {national.filter.describe()}."

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from rag.ofsted.facts import facts
-from rag.ofsted.grades import AREAS, GRADE_ORDER, same_area
+from rag.ofsted.grades import AREAS, EARLIER_INSPECTION, GRADE_ORDER, same_area
 from rag.records import Judgement, Report
 from rag.text.words import split_sentences
 
@@ -242,19 +242,60 @@ def change_statement(report: Report) -> tuple[str, str] | None:
 
 
 _NOT_HEADLINE = re.compile(r"^(?:Inspection dates?|Lead inspector|Judgement\b|\d+\s+Ofsted produces)", re.I)
+# Sections of a report's opening that describe the area or earlier inspections, never this report's summary.
+_NOT_SUMMARY_SECTION = re.compile(r"\b(?:previous|earlier|last)\b.*\binspections?\b|information about|"
+                                  r"other information|children living in|about this (?:inspection|area)", re.I)
 HEADLINE_SEARCH_PARAGRAPHS = 12
 
 
 def headline(report: Report) -> tuple[str, str] | None:
     """(paragraph id, first sentence) of the report's headline summary: the first full paragraph of its
-    opening, after the grade table when there is one ('Children in Bromley receive exceptionally strong
-    services.'); None when the opening has none."""
-    opening = report.paragraphs[:HEADLINE_SEARCH_PARAGRAPHS]
-    table_at = next((i for i, p in enumerate(opening[:6]) if p.kind == "table"), None)
-    for paragraph in opening[(table_at + 1) if table_at is not None else 0:]:
+    opening that is not a grade table, the inspection's dates or a section about the area or an earlier
+    inspection ('Children in Bromley receive exceptionally strong services.', or under 'Children's services
+    in Sunderland are inadequate', 'There are widespread and serious failures ...'); None when it has none."""
+    for paragraph in report.paragraphs[:HEADLINE_SEARCH_PARAGRAPHS]:
         text = paragraph.text.strip()
         if paragraph.kind != "paragraph" or len(text.split()) < 8 or _NOT_HEADLINE.match(text):
             continue
+        if any(_NOT_SUMMARY_SECTION.search(h) for h in paragraph.headings) or text in paragraph.headings:
+            continue        # (a heading is often kept as a paragraph of its own too)
         sentences = split_sentences(text)
         return paragraph.id, sentences[0] if sentences else text
     return None
+
+
+def area_summary(report: Report, area: str) -> tuple[str, str] | None:
+    """(paragraph id, first sentence) of the first full paragraph of the section that judges `area`, whose
+    heading names it ('The experiences and progress of care leavers: inadequate' -> 'The quality of support
+    provided to care leavers is inadequate.'); the report's headline for overall effectiveness, and None
+    when no section heading names the area."""
+    if area not in AREAS or area == "overall_effectiveness":
+        return headline(report)
+    names_area = re.compile(rf"\b(?:{AREAS[area][1]})\b", re.I)
+    for paragraph in report.paragraphs:
+        text = paragraph.text.strip()
+        if (paragraph.kind != "paragraph" or len(text.split()) < 8 or not paragraph.headings
+                or not names_area.search(paragraph.headings[-1]) or text in paragraph.headings):
+            continue        # (the heading itself is often kept as a paragraph too)
+        sentences = split_sentences(text)
+        return paragraph.id, sentences[0] if sentences else text
+    return None
+
+
+_INSPECTED_BEFORE = re.compile(r"\b(?:last|previously|earlier)\s+inspected\b", re.I)
+
+
+def earlier_inspection_statements(report: Report, year: str, limit: int = 2) -> list[tuple[str, str]]:
+    """(paragraph id, sentence) of what the report says about its authority's inspection in `year`, an
+    earlier one ('Child protection arrangements were last inspected in July 2012 and were judged to be
+    adequate.'): the corpus may lack that report while a later one records its outcome."""
+    found: list[tuple[str, str]] = []
+    for paragraph in report.paragraphs:
+        if year not in paragraph.text:
+            continue
+        for sentence in split_sentences(paragraph.text):
+            if year in sentence and (EARLIER_INSPECTION.search(sentence) or _INSPECTED_BEFORE.search(sentence)):
+                found.append((paragraph.id, sentence))
+                if len(found) == limit:
+                    return found
+    return found

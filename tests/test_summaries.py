@@ -1,0 +1,75 @@
+"""A report's own words beside its grades (rag.ofsted.table): its headline summary, never a section about
+the area or an earlier inspection; the summary of the section that judges an area; what a later report
+records of an earlier inspection the corpus lacks; and 'summarise the 2025 inspection' answered with the
+nearest report's grades and summary (rag.answer.plan)."""
+from __future__ import annotations
+
+from rag.answer.finish import finish
+from rag.answer.plan import PlanMode, plan
+from rag.index.embedding import HashingEmbedder
+from rag.index.reader import Index
+from rag.index.writer import write_index
+from rag.ofsted.table import area_summary, earlier_inspection_statements, headline
+from rag.records import Judgement, Paragraph, Report
+from rag.search.retrieval import Searcher
+
+HEADING = "Children's services in Eastshire are inadequate"
+CARE_LEAVERS = "The experiences and progress of care leavers: inadequate"
+SECTIONS = [
+    ("Inspection of services for children in need of help and protection", "and"),
+    (HEADING, HEADING),
+    (HEADING, "There are widespread and serious failures that leave children unsafe in Eastshire today."),
+    (HEADING, "1. Children who need help and protection | Inadequate"),
+    ("Previous Ofsted inspections", "The previous inspection of Eastshire's safeguarding arrangements was in "
+                                    "April 2012. The local authority was judged to be good."),
+    (CARE_LEAVERS, CARE_LEAVERS),
+    (CARE_LEAVERS, "The quality of support provided to care leavers is inadequate. Risks are not recognised."),
+    (CARE_LEAVERS, "Personal advisers are allocated late and many care leavers do not know who they are."),
+]
+
+
+def sif_report(rid: str = "eastshire-2015", sections=SECTIONS) -> Report:
+    paragraphs = tuple(Paragraph(f"{rid}:{i:04d}", rid, i, text, text, (heading,), "", 1,
+                                 kind="table" if "|" in text else "paragraph")
+                       for i, (heading, text) in enumerate(sections))
+    judgements = (Judgement(rid, "Eastshire", "2015-07-20", "overall_effectiveness", "Overall effectiveness",
+                            "inadequate", f"{rid}:0001", "sif"),
+                  Judgement(rid, "Eastshire", "2015-07-20", "care_leavers", "Experiences and progress of care leavers",
+                            "inadequate", f"{rid}:0005", "sif"))
+    return Report(id=rid, file=f"{rid}.pdf", sha256=rid, title="Inspection of Eastshire", authority="Eastshire",
+                  report_type="ofsted_sif", date="2015-07-20", year=2015, inspection_start="2015-05-11",
+                  inspection_end="2015-06-04", published="2015-07-20", paragraphs=paragraphs, judgements=judgements)
+
+
+def test_the_headline_is_the_summary_under_the_grade_heading_not_an_earlier_inspections_grade():
+    assert headline(sif_report()) == ("eastshire-2015:0002", SECTIONS[2][1])
+    # Without it, a section about an earlier inspection is still never taken for the summary.
+    assert headline(sif_report(sections=SECTIONS[:2] + SECTIONS[3:5])) is None
+
+
+def test_an_areas_summary_is_the_first_paragraph_of_the_section_that_judges_it():
+    report = sif_report()
+    assert area_summary(report, "care_leavers") == ("eastshire-2015:0006",
+                                                    "The quality of support provided to care leavers is inadequate.")
+    assert area_summary(report, "overall_effectiveness") == headline(report)
+    assert area_summary(report, "adoption_performance") is None
+
+
+def test_what_a_later_report_records_of_an_earlier_inspection():
+    assert earlier_inspection_statements(sif_report(), "2012") == [
+        ("eastshire-2015:0004", "The previous inspection of Eastshire's safeguarding arrangements was in April 2012.")]
+    assert earlier_inspection_statements(sif_report(), "2010") == []
+
+
+def test_summarise_a_missing_years_inspection_gives_the_nearest_reports_grades_and_summary(tmp_path):
+    embedder = HashingEmbedder(64)
+    write_index(tmp_path, [sif_report()], embedder, pipeline_version="test")
+    searcher = Searcher(Index.load(tmp_path, embedder_name=embedder.name, pipeline_version="test"), embedder)
+    the_plan = plan(searcher, "Summarise the findings of Eastshire's 2012 children's services inspection.")
+    assert the_plan.mode == PlanMode.JUDGEMENT
+    answer = finish(the_plan, [], engine="extractive")
+    assert "no 2012 report" in answer.text
+    assert "Eastshire (2015): Overall effectiveness — inadequate [1]." in answer.text
+    assert "Eastshire (2015): There are widespread and serious failures" in answer.text
+    assert "Eastshire (2015), on the 2012 inspection: The previous inspection of Eastshire's safeguarding" in answer.text
+    assert answer.claims and all(c.verified for c in answer.claims)
