@@ -75,12 +75,6 @@ class UploadView:
     rejected: tuple[RejectedUpload, ...] = ()
 
 
-def sources_panel(turns: Sequence[Turn]) -> str:
-    """The latest answer's cards, and each earlier answer's folded below them."""
-    earlier = [(n, t.question, t.answer) for n, t in enumerate(turns[:-1], 1)]
-    return ui_render.citation_cards(turns[-1].answer, len(turns), earlier)
-
-
 def _status(text: str, kind: str = "info") -> str:
     return f'<div class="status status-{kind}">{ui_render.escape(text)}</div>'
 
@@ -212,7 +206,9 @@ class WebApp:
                 elif event.kind == EventKind.ANSWER:
                     answer = event.answer
                     now = (*done, Turn(question, answer))
-                    yield ChatView(self.messages(now), sources_panel(now), _answer_status(answer), now)
+                    earlier = [(n, t.question, t.answer) for n, t in enumerate(done, 1)]   # folded below
+                    yield ChatView(self.messages(now), ui_render.citation_cards(answer, len(now), earlier),
+                                   _answer_status(answer), now)
         except Exception as e:  # noqa: BLE001 - every failure becomes a message in the chat
             message = _failure(e)
             yield ChatView(pending(ui_render.error_message(message)), None, _status(message, "error"), done)
