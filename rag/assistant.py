@@ -286,12 +286,13 @@ class Assistant:
         return [j for r in self.reports() for j in r.judgements if not authority or j.authority == authority]
 
     def paragraph(self, paragraph_id: str) -> tuple[Paragraph, Report]:
+        """A paragraph by its id, or by the short id after the colon when only one report has it."""
         index = self.index
-        p = index.paragraph(paragraph_id)
+        p = index.paragraph(index.full_id(paragraph_id))
         return p, index.report_of(p)
 
     def context(self, paragraph_id: str, n: int = 2) -> list[Paragraph]:
-        return self.index.neighbours(paragraph_id, n)
+        return self.index.neighbours(self.index.full_id(paragraph_id), n)
 
 
 def ask(question: str, history: Sequence[dict] = (), **options: Any) -> Answer:

@@ -1,5 +1,6 @@
 """The `rag` command in-process: output formats, exit codes and messages."""
 import json
+import re
 
 import pytest
 
@@ -29,10 +30,16 @@ def test_reports_lists_the_five_seeds_with_metadata_from_their_text(run):
     assert rows["wandsworth-2015"]["confidence"] != "high" and rows["wandsworth-2015"]["notes"]
 
 
-def test_judgements_table_has_authorities_as_columns(run):
+def test_judgements_table_fits_120_columns_and_its_ids_work_with_show(run):
     code, out, _ = run("judgements")
-    header = out.splitlines()[0]
-    assert code == 0 and "Hillingdon 2013" in header and "Wandsworth 2015" in header
+    assert code == 0 and "Hillingdon 2013" in out and "Wandsworth 2015" in out
+    assert max(len(line) for line in out.splitlines()) <= 120
+    ids = re.findall(r"\b[a-z-]+-\d{4}:[0-9a-f]{8}\b", out)
+    assert len(ids) >= 20
+    code, shown, _ = run("show", ids[0])
+    assert code == 0 and shown.startswith(ids[0])
+    code, shown, _ = run("show", ids[0].split(":")[1])           # the short id, as narrow tables print it
+    assert code == 0 and shown.startswith(ids[0])
     code, out, _ = run("judgements", "--json", "--authority", "RBWM")
     rows = json.loads(out)
     assert {r["authority"] for r in rows} == {"Windsor and Maidenhead"} and len(rows) == 7

@@ -53,7 +53,16 @@ def test_judgements_table_has_a_column_per_report_and_dashes_for_no_grade():
     # Hillingdon states no care leavers grade: a dash in its column, the Wandsworth grade in the next.
     assert leavers[lines[0].index("Hillingdon 2013"):].startswith("-")
     assert leavers[lines[0].index("Wandsworth 2015"):].startswith("requires improvement (cc33)")
-    assert lines[-1].startswith("(paragraph ids")
+    assert lines[-1].startswith("(`rag show <id>`")
+
+
+def test_a_judgements_table_too_wide_for_the_terminal_becomes_one_block_per_report():
+    rows = [_j(f"{name.lower()}-2015", name, "2015-11", "Experiences and progress of care leavers", "requires improvement",
+               f"{i:04d}") for i, name in enumerate(["Hammersmith and Fulham", "Windsor and Maidenhead", "Wandsworth",
+                                                      "Hillingdon", "Kensington and Chelsea"])]
+    text = terminal.judgements_table(rows)
+    assert max(len(line) for line in text.splitlines()) <= 120
+    assert "Wandsworth 2015 (wandsworth-2015)" in text and "wandsworth-2015:0002" in text
 
 
 def test_judgements_table_without_judgements():

@@ -80,8 +80,10 @@ def judgement_json(j: Judgement, index) -> dict:
 
 
 @_for_terminal
-def judgements_table(rows: Sequence[Judgement]) -> str:
-    """Areas down the side, one column per report (authority and year), the way outcomes are scanned."""
+def judgements_table(rows: Sequence[Judgement], width: int = 120) -> str:
+    """Areas down the side, one column per report (authority and year), the way outcomes are scanned; when
+    that is wider than `width`, one block per report instead. Every cell carries the paragraph id that
+    `rag show` takes."""
     if not rows:
         return "No graded judgements in the index."
     columns = list(dict.fromkeys((j.report, f"{j.authority} {j.date[:4]}") for j in rows))
@@ -93,7 +95,16 @@ def judgements_table(rows: Sequence[Judgement]) -> str:
             found = [j for j in rows if j.report == report and j.label == label]
             row.append(f"{found[0].grade} ({found[0].paragraph_id.split(':')[1]})" if found else "-")
         grid.append(tuple(row))
-    return table(grid, 72) + "\n(paragraph ids: <report>:<id>; `rag show <report>:<id>` prints the paragraph)"
+    shown = table(grid, 48)
+    footer = "\n(`rag show <id>` prints the paragraph that states a grade: the id in brackets, or <report>:<id>)"
+    if max(len(line) for line in shown.splitlines()) <= width:
+        return shown + footer
+    blocks = []
+    for report, heading in columns:
+        mine = [j for j in rows if j.report == report]
+        blocks.append(f"{heading} ({report})\n" + table([("judgement", "grade", "paragraph"),
+                                                        *((j.label, j.grade, j.paragraph_id) for j in mine)], 56))
+    return "\n\n".join(blocks) + "\n(`rag show <paragraph>` prints the paragraph that states a grade)"
 
 
 @_for_terminal

@@ -131,6 +131,17 @@ class Index:
             raise NotFound(f"No paragraph {paragraph_id!r} in the index; paragraph ids are shown in search results.")
         return self.paragraphs[row]
 
+    def full_id(self, paragraph_id: str) -> str:
+        """'report:id' as given, or the one paragraph whose id ends ':<short id>' (as tables print them)."""
+        if paragraph_id in self._row_of or ":" in paragraph_id:
+            return paragraph_id
+        found = [pid for pid in self._row_of if pid.endswith(f":{paragraph_id}")]
+        if len(found) > 1:
+            shown = ", ".join(found[:5]) + (", ..." if len(found) > 5 else "")
+            raise NotFound(f"{len(found)} reports have a paragraph {paragraph_id!r} ({shown}); "
+                           "give it as <report>:<id>.")
+        return found[0] if found else paragraph_id
+
     def row(self, paragraph_id: str) -> int:
         self.paragraph(paragraph_id)
         return self._row_of[paragraph_id]
