@@ -174,7 +174,7 @@ class Assistant:
                 else:
                     model = engine.make_model(self.settings)
                     runnable = model_runnable(load_prompts(self.settings.prompts), model,
-                                              passages=self.settings.context_k)
+                                              passages=self.settings.context_k, words=self.settings.passage_words)
                     runner = _Runner(runnable, partial(engine_errors, model), model)
                 self._runners[name] = runner
             return self._runners[name]

@@ -44,6 +44,9 @@ class Settings:
     rerank_depth: int = 30
     top_k: int = 10                 # hits returned by search
     context_k: int = 4              # passages a language model sees (at most two per authority in comparisons)
+    # Words of each passage a language model reads (its sentences nearest the question): the prompt's length,
+    # so the wait for the first words (about 60 prompt tokens a second on 2 cores).
+    passage_words: int = 90
     # Answer engine, a name in rag.answer.engines: auto picks local when its runtime and model are
     # installed, else extractive. An unknown name is refused when an answer engine is chosen.
     llm: str = "auto"
@@ -71,7 +74,7 @@ class Settings:
     queue_size: int = 64
 
     def __post_init__(self) -> None:
-        for name in ("top_k", "context_k", "embedding_batch", "llm_threads", "port", "max_file_mb",
+        for name in ("top_k", "context_k", "passage_words", "embedding_batch", "llm_threads", "port", "max_file_mb",
                      "concurrency", "queue_size", "llm_context", "llm_max_tokens", "rerank_depth", "llm_timeout"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"RAG_{name.upper()} must be a positive number, not {getattr(self, name)}.")

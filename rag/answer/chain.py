@@ -32,13 +32,14 @@ def extractive_runnable(weights: Callable[[], Mapping[str, float]] | None = None
                                                             weights=weights() if weights else None))
 
 
-def model_runnable(prompts: Prompts, model: Any, passages: int = 3) -> Runnable:
-    """Group -> what the chat model writes from the prompt and the group's first `passages` passages."""
+def model_runnable(prompts: Prompts, model: Any, passages: int = 3, words: int = 90) -> Runnable:
+    """Group -> what the chat model writes from the prompt and the group's first `passages` passages, each
+    cut to its `words` words nearest the question."""
     prompt = ChatPromptTemplate.from_messages([("system", prompts.system), ("human", prompts.user)])
     # In a comparison the model is asked once per authority: two passages each keeps every call short.
     to_inputs = RunnableLambda(lambda group: {"passages": format_passages(
                                                   group.passages[:min(passages, 2) if group.authority else passages],
-                                                  group.question),
+                                                  group.question, words),
                                               "question": group.question, "not_in_reports": NOT_IN_REPORTS})
     return to_inputs | prompt | model | StrOutputParser()
 
