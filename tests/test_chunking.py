@@ -228,3 +228,19 @@ def test_every_gold_evidence_quote_is_inside_one_paragraph(seed_reports, score_p
                        for text in (p.text, f"{p.number}. {p.text}")):
                 missing.append((item["id"], evidence["quote"][:80]))
     assert checked > 0 and not missing, missing
+
+
+def test_an_inspections_dates_and_lead_inspector_join_the_grade_table_they_introduce():
+    lines = classify_lines([SourceLine(t) for t in [
+        "Inspection dates: 1 July 2024 to 12 July 2024", "",
+        "Lead inspector: Margaret Burke, His Majesty’s Inspector", "",
+        "Judgement\tGrade",
+        "The experiences and progress of children who need help and protection\tGood",
+        "Overall effectiveness\tGood", "",
+        "Support for vulnerable children and their families has greatly improved since the last inspection."]])
+    chunks = chunk(lines)
+    assert [c.kind for c in chunks] == ["table", "paragraph"]
+    assert chunks[0].text.split("\n") == [
+        "Inspection dates: 1 July 2024 to 12 July 2024", "Lead inspector: Margaret Burke, His Majesty’s Inspector",
+        "Judgement | Grade", "The experiences and progress of children who need help and protection | Good",
+        "Overall effectiveness | Good"]

@@ -12,11 +12,12 @@ from dataclasses import dataclass, field, replace
 
 from rag.ingest.cleaning import BLANK, BREAK, BULLET, DROPPED, HEADING, SUBBULLET, TABLE, TEXT, Line
 from rag.ingest.pages import assign_pages
+from rag.ingest.merging import attach_front_matter, merge_tiny
 from rag.ofsted.grades import GRADE_IN_HEADING, is_grade_statement, mentions_area
 from rag.ofsted.publication import is_boilerplate
 
 # Bump when chunking or cleaning changes what paragraphs come out: the index is rebuilt.
-CHUNKING_VERSION = "chunk-6"
+CHUNKING_VERSION = "chunk-7"
 
 _TERMINAL = re.compile(r"(?:[.!?:;…)\]]|[.!?][\"'”’])\s*$")
 _GRADE_LINE = re.compile(r"^Grade \d \((?:outstanding|good|adequate|inadequate)\)$", re.I)
@@ -36,7 +37,6 @@ _TOP_LEVEL = re.compile(
 _LEAD_IN_END = re.compile(r"\b(?:because|that|which|following|include|including|includes|are|is|were|by|to|of|and"
                           r"|as follows|such as|where|when|with|for)$", re.I)
 _WRAP_MIN, _WRAP_MAX = 55, 110
-_TINY = 40
 
 
 @dataclass
@@ -270,39 +270,6 @@ def _grade_to_end(text: str) -> str:
     return f"{area} | {grade[0].upper()}{grade[1:].lower()}"
 
 
-def merge_tiny(blocks: list[Block]) -> list[Block]:
-    """Fragments too small to cite on their own ('Lead inspector: ...') join the paragraph after them, or the
-    one before when they close it ('(Recommendation.)')."""
-    out: list[Block] = []
-    carry: Block | None = None
-    for block in blocks:
-        if (carry is None and out and out[-1].kind in ("paragraph", "bullet") and _is_tiny(block)
-                and (block.text[:1] == "(" or block.text[:1].islower())):
-            out[-1].lines.extend(block.lines)
-            out[-1].text = f"{out[-1].text} {block.text}"
-            continue
-        if carry is not None and block.kind == "paragraph" and not block.grade_statement:
-            block.lines[:0] = carry.lines
-            block.text = f"{carry.text} {block.text}"
-            block.number = block.number or carry.number
-            carry = None
-        elif carry is not None:
-            out.append(carry)
-            carry = None
-        if _is_tiny(block):
-            carry = block
-            continue
-        out.append(block)
-    if carry is not None:
-        out.append(carry)
-    return out
-
-
-def _is_tiny(block: Block) -> bool:
-    return (block.kind == "paragraph" and len(block.text) < _TINY and not block.grade_statement
-            and not block.number)
-
-
 def infer_numbers(blocks: list[Block]) -> None:
     """Paragraph numbers lost at page tops by OCR come back from their neighbours: within one section,
     numbered paragraphs run consecutively, so an unnumbered paragraph after n is n+1 (or before m is m-1)
@@ -345,7 +312,7 @@ def chunk(lines: list[Line], contents: dict[str, int] | None = None) -> list[Chu
     repair_hyphenation(blocks)
     blocks = [b for b in merge_continuations(blocks) if not is_boilerplate(b.text)]
     blocks = mark_headings(blocks)
-    blocks = merge_tiny(blocks)
+    blocks = attach_front_matter(merge_tiny(blocks))
     infer_numbers(blocks)
     return list(_with_context(blocks))
 
