@@ -4,8 +4,11 @@ records of an earlier inspection the corpus lacks; and 'summarise the 2025 inspe
 nearest report's grades and summary (rag.answer.plan)."""
 from __future__ import annotations
 
+import pytest
+
 from rag.answer.finish import finish
 from rag.answer.plan import PlanMode, plan
+from rag.errors import NotFound
 from rag.index.embedding import HashingEmbedder
 from rag.index.reader import Index
 from rag.index.writer import write_index
@@ -73,3 +76,14 @@ def test_summarise_a_missing_years_inspection_gives_the_nearest_reports_grades_a
     assert "Eastshire (2015): There are widespread and serious failures" in answer.text
     assert "Eastshire (2015), on the 2012 inspection: The previous inspection of Eastshire's safeguarding" in answer.text
     assert answer.claims and all(c.verified for c in answer.claims)
+
+
+def test_a_short_paragraph_id_finds_its_paragraph_when_one_report_has_it(tmp_path):
+    embedder = HashingEmbedder(64)
+    later = sif_report("eastshire-2018", SECTIONS + [(CARE_LEAVERS, "Care leavers now have a personal adviser.")])
+    write_index(tmp_path, [sif_report(), later], embedder, pipeline_version="test")
+    index = Index.load(tmp_path, embedder_name=embedder.name, pipeline_version="test")
+    assert index.full_id("0008") == "eastshire-2018:0008"
+    assert index.full_id("eastshire-2015:0002") == "eastshire-2015:0002"
+    with pytest.raises(NotFound, match="2 reports have a paragraph '0002'.*give it as <report>:<id>"):
+        index.full_id("0002")
