@@ -89,3 +89,17 @@ def test_a_wrong_month_is_marked_unverified():
     assert not checked.claims[0].verified and "May" in checked.claims[0].reason
     assert check("At 31 March 2015, 220 children were looked after [2].", PASSAGES).claims[0].verified
     assert check("The council may not be in contact with eight care leavers [1].", PASSAGES).claims[0].verified
+
+
+def test_a_true_sentence_beside_the_point_is_not_verified():
+    report = make_report(texts=[
+        "Tony Gallagher and Pietro Battista were shadow inspectors during this inspection.",
+        "Children on child protection plans in Testshire are visited regularly and their plans are reviewed."])
+    passages = number_passages(hits_of(report))
+    question = "What do inspectors say about child protection plans in Testshire?"
+    off, on = check("Tony Gallagher and Pietro Battista were shadow inspectors [1]. Children on child protection "
+                    "plans in Testshire are visited regularly [2].", passages, question=question).claims
+    assert not off.verified and off.reason == "it is not about what was asked"
+    assert on.verified
+    # Without a question there is no topic to hold a claim to.
+    assert check("Tony Gallagher and Pietro Battista were shadow inspectors [1].", passages).claims[0].verified

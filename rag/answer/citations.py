@@ -45,7 +45,7 @@ def check(answer: str, passages: Sequence[Passage], *, question: str = "", unsup
         if is_abstention(sentence) and not any(k in numbering.passages for k in keys):
             rendered = sentence
         else:
-            valid, verdict = resolve(sentence, keys, passages, context_years)
+            valid, verdict = resolve(sentence, keys, passages, context_years, question)
             if not verdict.verified and unsupported == "drop":
                 claims.append(Claim(sentence, (), False, verdict.reason))
                 continue

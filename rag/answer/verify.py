@@ -10,7 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rag.answer.meaning import meaning_problem
+from rag.ofsted.glossary import expanded_words
 from rag.records import Hit
+from rag.search.grammar import topic_words
 from rag.text.words import content_words, numbers_in, split_sentences
 
 # Months as dates: capitalised, and 'May' only next to a day or a year (not the verb).
@@ -96,7 +98,7 @@ class Verdict:
 
 
 def resolve(sentence: str, keys: Sequence[int], passages: Sequence[Passage],
-            context_years: frozenset[str] = frozenset()) -> tuple[list[int], Verdict]:
+            context_years: frozenset[str] = frozenset(), question: str = "") -> tuple[list[int], Verdict]:
     """The keys a claim should cite, and whether those passages support it. An uncited claim gets the
     passage that clearly supports it; a claim its passages do not support, while another given passage
     clearly does, moves to that one (small models often cite the wrong key)."""
@@ -105,11 +107,11 @@ def resolve(sentence: str, keys: Sequence[int], passages: Sequence[Passage],
     if not valid:
         attributed = attribute(sentence, passages)
         valid = [attributed] if attributed else []
-    verdict = verify(sentence, [by_key[k] for k in valid], context_years)
+    verdict = verify(sentence, [by_key[k] for k in valid], context_years, question)
     if not verdict.verified:
         better = attribute(sentence, passages)
         if better is not None and better not in valid:
-            retry = verify(sentence, [by_key[better]], context_years)
+            retry = verify(sentence, [by_key[better]], context_years, question)
             if retry.verified:
                 return [better], retry
     return valid, verdict
@@ -125,7 +127,8 @@ def attribute(sentence: str, passages: Sequence[Passage]) -> int | None:
     return best[1] if best and best[0] >= 0.6 else None
 
 
-def verify(sentence: str, cited: Sequence[Passage], context_years: frozenset[str] = frozenset()) -> Verdict:
+def verify(sentence: str, cited: Sequence[Passage], context_years: frozenset[str] = frozenset(),
+           question: str = "") -> Verdict:
     if not cited:
         return Verdict(False, "no passage supports it")
     quotes: dict[int, str] = {}
@@ -157,7 +160,19 @@ def verify(sentence: str, cited: Sequence[Passage], context_years: frozenset[str
                               report_year=min(own_years, default=""))
     if problem:
         return Verdict(False, problem, quotes)
+    if question and not answers(sentence, question, cited):
+        return Verdict(False, "it is not about what was asked", quotes)
     return Verdict(True, "", quotes)
+
+
+def answers(sentence: str, question: str, cited: Sequence[Passage]) -> bool:
+    """The claim is about what was asked: it, or the headings of the paragraph it cites, shares a word of
+    the question's topic (glossary synonyms counted; the authority's name is not a topic). A true sentence
+    beside the point ('... are shadow inspectors' to a question on child protection plans) is not verified."""
+    names = content_words(" ".join(p.hit.report.authority or "" for p in cited))
+    wanted = topic_words(question) - names
+    context = " ".join(h for p in cited for h in p.hit.paragraph.headings)
+    return not wanted or bool(wanted & expanded_words(f"{sentence} {context}"))
 
 
 def _grade(word: str) -> str:
@@ -166,4 +181,4 @@ def _grade(word: str) -> str:
 
 def verify_claim(claim: str, cited: Sequence[Passage], *, question: str = "") -> Verdict:
     """Whether the cited paragraphs support one claim, in answer to `question` (its named years are context)."""
-    return verify(claim, cited, frozenset(re.findall(r"\b(?:19|20)\d\d\b", question)))
+    return verify(claim, cited, frozenset(re.findall(r"\b(?:19|20)\d\d\b", question)), question)
