@@ -217,3 +217,12 @@ def test_a_missing_report_is_said_first_and_an_inspection_after_april_2026_has_n
     assert "gives no overall effectiveness grade: Ofsted stopped grading overall effectiveness" in result.text
     assert "inadequate" not in result.text.split("From the latest report")[0]     # 2023's grade is not passed off
     assert "requires improvement" in result.text and result.verified_claims >= 4
+
+
+def test_a_report_without_the_grade_asked_for_cites_the_grades_it_does_give(searcher):
+    the_plan, result = answer(searcher, "Which councils' latest reports carry no overall effectiveness grade?")
+    assert the_plan.mode == PlanMode.TABLE
+    assert "Liverpool (2026): the report gives no overall effectiveness grade." in result.text
+    line = next(x for x in result.text.split("\n") if x.startswith("Liverpool (2026): The impact of leaders"))
+    assert line.endswith("— good [1].") and result.citations[0].paragraph.report == "liverpool-2026"
+    assert all(c.verified for c in result.claims)

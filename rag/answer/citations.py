@@ -33,10 +33,12 @@ class Checked:
     citations: tuple[Citation, ...]
 
 
-def check(answer: str, passages: Sequence[Passage], *, question: str = "", unsupported: str = "mark") -> Checked:
+def check(answer: str, passages: Sequence[Passage], *, question: str = "", unsupported: str = "mark",
+          topic: bool = True) -> Checked:
     """Resolve and verify the [n] keys of an answer written from `passages`. Line breaks are kept. Years
     the question itself names are context, not claims to check. `unsupported`: "mark" a claim its
-    paragraphs do not bear out with [unverified], or "drop" it from the text (it stays in `claims`)."""
+    paragraphs do not bear out with [unverified], or "drop" it from the text (it stays in `claims`). `topic`:
+    each claim must be about what the question asks (lines built from the judgements table need not be)."""
     context_years = frozenset(re.findall(r"\b(?:19|20)\d\d\b", question))
     numbering = _Numbering({p.key: p for p in passages})
     claims: list[Claim] = []
@@ -45,7 +47,7 @@ def check(answer: str, passages: Sequence[Passage], *, question: str = "", unsup
         if is_abstention(sentence) and not any(k in numbering.passages for k in keys):
             rendered = sentence
         else:
-            valid, verdict = resolve(sentence, keys, passages, context_years, question)
+            valid, verdict = resolve(sentence, keys, passages, context_years, question if topic else "")
             if not verdict.verified and unsupported == "drop":
                 claims.append(Claim(sentence, (), False, verdict.reason))
                 continue

@@ -41,7 +41,7 @@ def finish(p: Plan, checked: Sequence[Checked], *, engine: str, raw_text: str = 
     if p.mode == PlanMode.ABSTAIN:
         answer = Answer(text=p.text, abstained=True, **common)
     elif p.mode in (PlanMode.JUDGEMENT, PlanMode.TABLE):
-        done = check(p.text, p.groups[0].passages, question=p.standalone)
+        done = check(p.text, p.groups[0].passages, question=p.standalone, topic=False)   # lines built from data
         # A table question that no authority matches is answered ("none"), not refused.
         answer = Answer(text=done.text, abstained=p.mode == PlanMode.JUDGEMENT and not done.citations,
                         citations=done.citations, claims=done.claims, table=p.table or _judgement_table(p), **common)

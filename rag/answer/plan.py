@@ -277,6 +277,9 @@ def table_plan(question: str, standalone: str, result: SearchResult, national: N
             when = f"{row.authority} ({_year(report_day(report))})"
             if judgement is None:
                 lines.append(f"{when}: the report gives no {_area_label(national.filter.area)} grade.")
+                graded = next((j for j in report.judgements if not j.service), None)
+                if graded is not None:      # its grade table, cited: the grades it does give
+                    lines.append(f"{when}: {graded.label} — {grade_phrase(graded)} [{cite(graded)}].")
                 rows.append((row.authority, row.region, describe_report(report), _area_label(national.filter.area),
                              "no grade"))
                 continue
