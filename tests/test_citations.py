@@ -103,3 +103,9 @@ def test_a_true_sentence_beside_the_point_is_not_verified():
     assert on.verified
     # Without a question there is no topic to hold a claim to.
     assert check("Tony Gallagher and Pietro Battista were shadow inspectors [1].", passages).claims[0].verified
+
+
+def test_the_refusal_cites_nothing_even_with_a_key_on_it():
+    checked = check("CLICK is outstanding [3]. The reports in the corpus do not say [1].", PASSAGES)
+    assert checked.text == "CLICK is outstanding [1]. The reports in the corpus do not say."
+    assert len(checked.claims) == 1 and len(checked.citations) == 1

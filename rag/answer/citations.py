@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from rag.answer.verify import Passage, Verdict, best_quote, resolve
-from rag.records import Citation, Claim
+from rag.records import NOT_IN_REPORTS, Citation, Claim
 from rag.text.words import split_sentences
 
 _KEY = re.compile(r"\[(\d{1,2}(?:\s*,\s*\d{1,2})*)\]")
@@ -46,6 +46,8 @@ def check(answer: str, passages: Sequence[Passage], *, question: str = "", unsup
     for line, prefix, sentence, keys in _sentences(answer):
         if is_abstention(sentence) and not any(k in numbering.passages for k in keys):
             rendered = sentence
+        elif _KEY.sub("", sentence).strip(" .").lower() == NOT_IN_REPORTS.strip(" .").lower():
+            rendered = NOT_IN_REPORTS       # the refusal itself cites nothing, whatever key a model put on it
         else:
             valid, verdict = resolve(sentence, keys, passages, context_years, question if topic else "")
             if not verdict.verified and unsupported == "drop":
