@@ -115,7 +115,7 @@ def plan(searcher: Searcher, question: str, history: Sequence[dict] = (), *, k: 
 
 def _missing_years(result: SearchResult) -> tuple[str, ...]:
     """The years the question asked for that no report of the corpus has (the nearest answers instead)."""
-    return tuple(dict.fromkeys(y for c in result.choices for y in re.findall(r"\b(?:19|20)\d\d\b", c.missing)))
+    return tuple(dict.fromkeys(str(y) for c in result.choices for y in c.missing_years))
 
 
 def _asks_summary(question: str) -> bool:

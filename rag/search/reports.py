@@ -92,6 +92,7 @@ class ReportChoice:
     missing: str = ""                      # what was asked for and is not in the corpus ("a 2024 report")
     timeline: bool = False
     others: tuple[Report, ...] = ()        # the authority's other inspection reports
+    missing_years: tuple[int, ...] = ()    # the years asked for that no report of the authority has
 
 
 def inspection_reports(reports: Sequence[Report]) -> list[Report]:
@@ -123,7 +124,7 @@ def choose(authority: str, reports: Sequence[Report], cue: DateCue, *, graded: b
         absent = [y for y in cue.years if not any(_year_match(r, (y,)) for r in inspections)]
         missing = _say_years(absent) if absent else ""
         note = f"The corpus has no {missing} report on {authority}." if missing else ""
-        return ReportChoice(authority, tuple(chosen), note, missing, True, _except(inspections, chosen))
+        return ReportChoice(authority, tuple(chosen), note, missing, True, _except(inspections, chosen), tuple(absent))
     if cue.position == "before-reinspection":
         marker = cue.years[0] if cue.years else None
         later = [i for i, r in enumerate(inspections) if "re-inspection" in r.variant
@@ -144,7 +145,8 @@ def choose(authority: str, reports: Sequence[Report], cue: DateCue, *, graded: b
         nearest = _nearest(inspections, cue)
         note = (f"The corpus has no {asked} report on {authority}. The nearest is its "
                 f"{describe_report(nearest)}; what follows is from that report, not from {asked}.")
-        return ReportChoice(authority, (nearest,), note, asked, False, _except(inspections, [nearest]))
+        return ReportChoice(authority, (nearest,), note, asked, False, _except(inspections, [nearest]),
+                            _asked_years(cue))
     latest, older = inspections[-1], inspections[:-1]
     note = ""
     if older:       # with one report there is no choice to explain
@@ -223,6 +225,15 @@ def _asked(cue: DateCue) -> str:
         year, month = cue.published[0]
         return f"{MONTHS[month - 1].title() + ' ' if month else ''}{year}"
     return _say_years(cue.years)
+
+
+def _asked_years(cue: DateCue) -> tuple[int, ...]:
+    """The years of what _asked says was asked for."""
+    if cue.months:
+        return (cue.months[0][0],)
+    if cue.published:
+        return (cue.published[0][0],)
+    return cue.years
 
 
 def _say_years(years: Sequence[int]) -> str:
