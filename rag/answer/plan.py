@@ -118,10 +118,13 @@ def _missing_years(result: SearchResult) -> tuple[str, ...]:
     return tuple(dict.fromkeys(str(y) for c in result.choices for y in c.missing_years))
 
 
+_SUMMARY = re.compile(r"\bsummar(?:ise|ize|y)\b|\boverview\b|\b(?:main|key|overall) findings\b|\bconclu(?:de|sions?)\b"
+                      r"|\bhow did\b.{1,60}\bdo\b(?!\s+(?:on|for|with|about|in (?:relation|respect)))", re.I)
+
+
 def _asks_summary(question: str) -> bool:
     """A question about a whole report: 'summarise', 'main findings', 'what did it conclude', 'how did X do'."""
-    return bool(re.search(r"\bsummar(?:ise|ize|y)\b|\boverview\b|\b(?:main|key|overall) findings\b|\bconclu(?:de|sions?)\b"
-                          r"|\bhow did\b.{1,60}\bdo\b(?!\s+(?:on|for|with|about|in (?:relation|respect)))", question, re.I))
+    return bool(_SUMMARY.search(question))
 
 
 def _asks_why(question: str) -> bool:

@@ -6,12 +6,12 @@ engine answers, and every row keeps the paragraph that states its grade.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from rag.ofsted.facts import facts
 from rag.ofsted.grades import AREAS, EARLIER_INSPECTION, GRADE_ORDER, same_area
-from rag.records import Judgement, Report
+from rag.records import Judgement, Paragraph, Report
 from rag.text.words import split_sentences
 
 EVERY_AREA = "*"                # a filter on every graded judgement of a report ('outstanding in all five')
@@ -253,15 +253,10 @@ def headline(report: Report) -> tuple[str, str] | None:
     opening that is not a grade table, the inspection's dates or a section about the area or an earlier
     inspection ('Children in Bromley receive exceptionally strong services.', or under 'Children's services
     in Sunderland are inadequate', 'There are widespread and serious failures ...'); None when it has none."""
-    for paragraph in report.paragraphs[:HEADLINE_SEARCH_PARAGRAPHS]:
-        text = paragraph.text.strip()
-        if paragraph.kind != "paragraph" or len(text.split()) < 8 or _NOT_HEADLINE.match(text):
-            continue
-        if any(_NOT_SUMMARY_SECTION.search(h) for h in paragraph.headings) or text in paragraph.headings:
-            continue        # (a heading is often kept as a paragraph of its own too)
-        sentences = split_sentences(text)
-        return paragraph.id, sentences[0] if sentences else text
-    return None
+    def summarises(p: Paragraph) -> bool:
+        return not _NOT_HEADLINE.match(p.text.strip()) and not any(_NOT_SUMMARY_SECTION.search(h) for h in p.headings)
+
+    return _first_full_paragraph(report.paragraphs[:HEADLINE_SEARCH_PARAGRAPHS], summarises)
 
 
 def area_summary(report: Report, area: str) -> tuple[str, str] | None:
@@ -272,11 +267,18 @@ def area_summary(report: Report, area: str) -> tuple[str, str] | None:
     if area not in AREAS or area == "overall_effectiveness":
         return headline(report)
     names_area = re.compile(rf"\b(?:{AREAS[area][1]})\b", re.I)
-    for paragraph in report.paragraphs:
+    return _first_full_paragraph(report.paragraphs, lambda p: bool(p.headings and names_area.search(p.headings[-1])))
+
+
+def _first_full_paragraph(paragraphs: Sequence[Paragraph],
+                          wanted: Callable[[Paragraph], bool]) -> tuple[str, str] | None:
+    """(id, first sentence) of the first paragraph of eight words or more, not its heading repeated as a
+    paragraph (it often is), that `wanted` accepts."""
+    for paragraph in paragraphs:
         text = paragraph.text.strip()
-        if (paragraph.kind != "paragraph" or len(text.split()) < 8 or not paragraph.headings
-                or not names_area.search(paragraph.headings[-1]) or text in paragraph.headings):
-            continue        # (the heading itself is often kept as a paragraph too)
+        if (paragraph.kind != "paragraph" or len(text.split()) < 8 or text in paragraph.headings
+                or not wanted(paragraph)):
+            continue
         sentences = split_sentences(text)
         return paragraph.id, sentences[0] if sentences else text
     return None
