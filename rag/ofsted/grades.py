@@ -117,6 +117,7 @@ EARLIER_INSPECTION = re.compile(
     r"(?:inspection|re-?inspection|judgement)s?\b|\b(?:since|at|in|during)\s+(?:the\s+)?(?:inspection|re-?inspection)"
     r"\s+(?:in|of)\s+(?:[A-Z][a-z]+\s+)?(?:19|20)\d\d\b|\bwhen\s+(?:it|they|the\s+\w+)\s+(?:was|were)\s+"
     r"(?:judged|graded|found)\b|\bpreviously\s+(?:judged|graded|found|rated)\b|\bin\s+(?:19|20)\d\d,?\s+(?:when|the)\b"
+    r"|\b(?:last|previously|earlier)\s+inspected\b"
     r"|\b(?:was|were)\s+(?:judged|graded|found|rated)\s+(?:to\s+be\s+)?\w+(?:\s+\w+){0,3}\s+in\s+(?:19|20)\d\d\b",
     re.I)
 _DEFINITION = re.compile(r"\b(?:if|an?\s+(?:LSCB|local authority)\s+(?:that\s+)?(?:is\s+)?)\b", re.I)

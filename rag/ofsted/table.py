@@ -284,9 +284,6 @@ def _first_full_paragraph(paragraphs: Sequence[Paragraph],
     return None
 
 
-_INSPECTED_BEFORE = re.compile(r"\b(?:last|previously|earlier)\s+inspected\b", re.I)
-
-
 def earlier_inspection_statements(report: Report, year: str, limit: int = 2) -> list[tuple[str, str]]:
     """(paragraph id, sentence) of what the report says about its authority's inspection in `year`, an
     earlier one ('Child protection arrangements were last inspected in July 2012 and were judged to be
@@ -296,7 +293,7 @@ def earlier_inspection_statements(report: Report, year: str, limit: int = 2) -> 
         if year not in paragraph.text:
             continue
         for sentence in split_sentences(paragraph.text):
-            if year in sentence and (EARLIER_INSPECTION.search(sentence) or _INSPECTED_BEFORE.search(sentence)):
+            if year in sentence and EARLIER_INSPECTION.search(sentence):
                 found.append((paragraph.id, sentence))
                 if len(found) == limit:
                     return found
