@@ -244,3 +244,39 @@ def test_an_inspections_dates_and_lead_inspector_join_the_grade_table_they_intro
         "Inspection dates: 1 July 2024 to 12 July 2024", "Lead inspector: Margaret Burke, His Majesty’s Inspector",
         "Judgement | Grade", "The experiences and progress of children who need help and protection | Good",
         "Overall effectiveness | Good"]
+
+
+def sif_front_page(*body: str) -> list:
+    return chunk(classify_lines([SourceLine(t) for t in [
+        "Inspection of services for children in need of help and protection", "", "and", "", "Review of the effectiveness of the local safeguarding children board", "",
+        "Inspection date: 11 May 2015 – 4 June 2015", "", "Report published: 20 July 2015", "",
+        *body]]))
+
+
+def test_a_sif_overall_judgement_with_its_grade_table_is_one_judgement_box():
+    chunks = sif_front_page(
+        "Children’s services in Eastshire are inadequate", "",
+        "1. Children who need help and protection\tInadequate",
+        "2. Children looked after and achieving permanence\tRequires improvement", "",
+        "Children in Eastshire are better served today than they were three years ago.")
+    assert [c.kind for c in chunks] == ["table", "paragraph"]
+    assert chunks[0].text.split("\n") == [
+        "Inspection date: 11 May 2015 – 4 June 2015", "Report published: 20 July 2015",
+        "Children’s services in Eastshire are inadequate", "1. Children who need help and protection | Inadequate",
+        "2. Children looked after and achieving permanence | Requires improvement"]
+    assert chunks[0].headings == ("Children’s services in Eastshire are inadequate",)
+    assert chunks[1].headings == ("Children’s services in Eastshire are inadequate",)
+
+
+def test_a_sif_overall_judgement_joins_the_explanation_under_it_and_the_table_stays_apart():
+    chunks = sif_front_page(
+        "The overall judgement is requires improvement", "",
+        "There are no widespread or serious failures that create or leave children being harmed or at risk of harm.",
+        "", "1. Children who need help and protection\tRequires improvement", "")
+    assert [c.kind for c in chunks] == ["paragraph", "table"]
+    assert chunks[0].text.split("\n") == [
+        "Inspection date: 11 May 2015 – 4 June 2015", "Report published: 20 July 2015",
+        "The overall judgement is requires improvement",
+        "There are no widespread or serious failures that create or leave children being harmed or at risk of harm."]
+    assert chunks[0].headings == ("The overall judgement is requires improvement",)
+    assert not any(c.text == "and" for c in chunks)     # the title's broken 'and' is not a paragraph

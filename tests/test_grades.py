@@ -56,6 +56,9 @@ def stated(text: str) -> list[tuple[str, str]]:
     ("Safeguarding arrangements for looked after children are good.", [("staying_safe", "good")]),
     ("Outcomes for economic well-being are good.", [("economic_wellbeing", "good")]),
     ("Equality and diversity | Outstanding", [("equality_diversity", "outstanding")]),
+    # A SIF front page's headline with no authority named (Luton 2016)
+    ("Children’s services require improvement to be good", [("overall_effectiveness", "requires improvement")]),
+    ("Children’s services in Suffolk County Council are good.", [("overall_effectiveness", "good")]),
 ])
 def test_statements_in_the_seeds(text, expected):
     assert stated(text) == expected
@@ -88,6 +91,7 @@ def test_two_statements_in_one_paragraph():
     "The Local Authority was judged to be good.",
     "The children in care council, known as CLICK, is outstanding.",
     "Care leavers have good relationships with their social workers and personal advisers.",
+    "Children’s services good practice is shared with partners.",
     "Ofsted ratings for the homes are; Merrifields - Outstanding, HCRC - Good and Charville - Good.",
 ])
 def test_not_statements(text):

@@ -50,6 +50,13 @@ def test_the_headline_is_the_summary_under_the_grade_heading_not_an_earlier_insp
     assert headline(sif_report(sections=SECTIONS[:2] + SECTIONS[3:5])) is None
 
 
+def test_the_headline_of_a_judgement_box_skips_its_dates_and_its_judgement():
+    box = ("Inspection date: 11 May 2015 – 4 June 2015\nReport published: 20 July 2015\n" + HEADING
+           + "\nThere are widespread and serious failures that leave children unsafe in Eastshire today.")
+    report = sif_report(sections=[SECTIONS[0], (HEADING, box), *SECTIONS[3:]])
+    assert headline(report) == ("eastshire-2015:0001", SECTIONS[2][1])
+
+
 def test_an_areas_summary_is_the_first_paragraph_of_the_section_that_judges_it():
     report = sif_report()
     assert area_summary(report, "care_leavers") == ("eastshire-2015:0006",

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field, replace
 
 from rag.ingest.cleaning import BLANK, BREAK, BULLET, DROPPED, HEADING, SUBBULLET, TABLE, TEXT, Line
 from rag.ingest.pages import assign_pages
-from rag.ingest.merging import attach_front_matter, merge_tiny
+from rag.ingest.merging import FRONT_MATTER, form_judgement_boxes, merge_tiny
 from rag.ofsted.grades import GRADE_IN_HEADING, is_grade_statement, mentions_area
 from rag.ofsted.publication import is_boilerplate
 
 # Bump when chunking or cleaning changes what paragraphs come out: the index is rebuilt.
-CHUNKING_VERSION = "chunk-7"
+CHUNKING_VERSION = "chunk-8"
 
 _TERMINAL = re.compile(r"(?:[.!?:;…)\]]|[.!?][\"'”’])\s*$")
 _GRADE_LINE = re.compile(r"^Grade \d \((?:outstanding|good|adequate|inadequate)\)$", re.I)
@@ -48,6 +48,7 @@ class Block:
     page: int | None = None
     after_break: bool = False         # a page break (not just a blank line) came before it
     grade_statement: bool = False     # states a graded judgement: citable and also a section heading
+    statement: str = ""               # that judgement's words, when the block holds more (a judgement box)
 
     @property
     def raw(self) -> str:
@@ -235,6 +236,8 @@ def mark_headings(blocks: list[Block]) -> list[Block]:
             block.kind = "heading"
         if block.kind == "paragraph" and _heading_like(block) and not lead_in:
             block.kind = "heading"
+        if block.kind == "heading" and FRONT_MATTER.match(block.text):
+            block.kind = "paragraph"      # 'Inspection date: ...' set in bold is the inspection's front matter
         if block.kind == "heading":
             block.text = _grade_to_end(block.text)
             block.grade_statement = is_grade_statement(block.text)
@@ -312,7 +315,7 @@ def chunk(lines: list[Line], contents: dict[str, int] | None = None) -> list[Chu
     repair_hyphenation(blocks)
     blocks = [b for b in merge_continuations(blocks) if not is_boilerplate(b.text)]
     blocks = mark_headings(blocks)
-    blocks = attach_front_matter(merge_tiny(blocks))
+    blocks = form_judgement_boxes(merge_tiny(blocks))
     infer_numbers(blocks)
     return list(_with_context(blocks))
 
@@ -322,7 +325,7 @@ def _with_context(blocks: list[Block]):
     sub: str | None = None          # the heading under it
     lead_in = ""
     for block in blocks:
-        if block.kind == "heading" or block.grade_statement and len(block.text.split()) <= 25:
+        if block.kind == "heading" or block.grade_statement and (len(block.text.split()) <= 25 or block.statement):
             title = _title(block)
             if _TOP_LEVEL.match(title) or block.grade_statement and _TOP_LEVEL.match(title.split(" | ")[0]):
                 top, sub = title, None
@@ -345,6 +348,8 @@ def _path(top: str | None, sub: str | None) -> tuple[str, ...]:
 
 
 def _title(block: Block) -> str:
+    if block.statement:
+        return block.statement.rstrip(".")
     if block.kind == "table":
         return next((row for row in block.text.split("\n") if is_grade_statement(row)), block.text).rstrip(".")
     return block.text.rstrip(".")

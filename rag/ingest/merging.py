@@ -1,12 +1,16 @@
 """Blocks joined before they become paragraphs: fragments too small to cite on their own, and an inspection's
-front matter (its dates and lead inspector) with the grade table it introduces."""
+judgement box (its dates and lead inspector, its overall judgement, the grade table or explanation under it)."""
 from __future__ import annotations
 
 import re
 from typing import Protocol
 
+from rag.ofsted.grades import find_statements
+
 _TINY = 40
-_FRONT_MATTER = re.compile(r"^(?:Inspection dates?|Lead inspector|Reports? published)\s*:", re.I)
+FRONT_MATTER = re.compile(r"^(?:Inspection dates?|Lead inspector|Reports? published)\s*:", re.I)
+# A title broken around its conjunction ('Inspection of services ...' / 'and' / 'Review of the LSCB').
+_LONE_JOINER = re.compile(r"^(?:and|or|&)$", re.I)
 
 
 class Merged(Protocol):
@@ -16,14 +20,17 @@ class Merged(Protocol):
     lines: list
     number: str | None
     grade_statement: bool
+    statement: str
 
 
 def merge_tiny(blocks: list[Merged]) -> list[Merged]:
     """Fragments too small to cite on their own ('Lead inspector: ...') join the paragraph after them, or the
-    one before when they close it ('(Recommendation.)')."""
+    one before when they close it ('(Recommendation.)'). A lone 'and' between two title lines is dropped."""
     out: list[Merged] = []
     carry: Merged | None = None
     for block in blocks:
+        if block.kind == "paragraph" and _LONE_JOINER.match(block.text.strip()):
+            continue
         if (carry is None and out and out[-1].kind in ("paragraph", "bullet") and _is_tiny(block)
                 and (block.text[:1] == "(" or block.text[:1].islower())):
             out[-1].lines.extend(block.lines)
@@ -51,19 +58,52 @@ def _is_tiny(block: Merged) -> bool:
             and not block.number)
 
 
-def attach_front_matter(blocks: list[Merged]) -> list[Merged]:
-    """'Inspection dates: ...' and 'Lead inspector: ...' right before a grade table become its first lines:
-    the paragraph that states the grades then also says which inspection made them."""
+def form_judgement_boxes(blocks: list[Merged]) -> list[Merged]:
+    """'Inspection dates: ...', 'Report published: ...' and 'Lead inspector: ...' right before a grade table
+    or an overall judgement standing alone become its first lines, and that judgement ('Children's services
+    in X are inadequate', 'The overall judgement is requires improvement') joins the table or the paragraph
+    right under it. The paragraph cited for a grade then says which inspection made it, and why or with
+    which other grades."""
     out: list[Merged] = []
+    waiting: Merged | None = None      # an overall judgement with nothing under it yet
     for block in blocks:
-        if block.kind == "table":
+        if waiting is not None and out and out[-1] is waiting and _can_follow_judgement(block):
+            out.pop()
+            _prepend(block, [waiting])
+            block.grade_statement = True
+            block.statement = waiting.statement
+        waiting = None
+        if block.kind == "table" or _overall_judgement_alone(block):
+            if block.kind != "table":
+                block.statement = block.text
+                waiting = block
             start = len(out)
-            while start and out[start - 1].kind == "paragraph" and _FRONT_MATTER.match(out[start - 1].text):
+            while (start and out[start - 1].kind == "paragraph" and not out[start - 1].statement
+                   and FRONT_MATTER.match(out[start - 1].text)):
                 start -= 1
             if start < len(out):
-                front = out[start:]
+                _prepend(block, out[start:])
                 del out[start:]
-                block.lines[:0] = [line for f in front for line in f.lines]
-                block.text = "\n".join([*(f.text for f in front), block.text])
         out.append(block)
     return out
+
+
+def _overall_judgement_alone(block: Merged) -> bool:
+    if block.kind not in ("paragraph", "heading") or not block.grade_statement or block.statement:
+        return False
+    if len(block.text.split()) > 25 or block.number:
+        return False
+    areas = {s.area for s in find_statements(block.text)}
+    return areas == {"overall_effectiveness"}
+
+
+def _can_follow_judgement(block: Merged) -> bool:
+    if block.kind == "table":
+        return True
+    return (block.kind == "paragraph" and not block.number and not block.grade_statement
+            and not FRONT_MATTER.match(block.text))
+
+
+def _prepend(block: Merged, before: list[Merged]) -> None:
+    block.lines[:0] = [line for b in before for line in b.lines]
+    block.text = "\n".join([*(b.text for b in before), block.text])

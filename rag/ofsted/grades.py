@@ -110,7 +110,8 @@ def _statement_pattern(area_pattern: str) -> re.Pattern[str]:
 
 _PATTERNS = {key: _statement_pattern(pattern) for key, (_, pattern) in AREAS.items()}
 _OVERALL = re.compile(rf"the overall judgement is(?: that [\w\s']{{3,40}}?)?\s+(?P<grade>{GRADE_WORDS})\b"
-                      rf"|^\W*children['’]s services in [A-Z][\w ,.'’&-]{{2,60}}? (?:(?:are|is)\s+)?(?P<headline>{GRADE_WORDS})\b", re.I)
+                      rf"|^\W*children['’]s services (?:in [A-Z][\w ,.'’&-]{{2,60}}? (?:(?:are|is)\s+)?|(?:are|is)\s+|(?=requires? improvement))"
+                      rf"(?P<headline>{GRADE_WORDS})\b", re.I)
 # A sentence about an earlier inspection, whose grades are history, not this report's judgements.
 EARLIER_INSPECTION = re.compile(
     r"\b(?:last|previous|earlier|prior|former|preceding)\s+(?:full\s+|standard\s+|short\s+|ofsted\s+|single\s+)?"

@@ -48,7 +48,7 @@ def _sif(report_id: str, authority: str, when: str, paragraphs: Sequence[Paragra
         for statement in find_statements(p.text):
             if statement.area not in SIF_AREAS or statement.earlier:
                 continue
-            candidates.setdefault(statement.area, []).append((_priority(p), order, p, statement))
+            candidates.setdefault(statement.area, []).append((_priority(p, statement), order, p, statement))
             if p.page is not None and p.page <= SUMMARY_PAGES and statement.area not in summary:
                 summary[statement.area] = statement
     judgements, notes = [], []
@@ -74,12 +74,19 @@ def about_earlier(p: Paragraph) -> bool:
         re.search(r"\b(?:previous|earlier|last)\b.*\binspection", h, re.I) for h in p.headings))
 
 
-def _priority(p: Paragraph) -> int:
-    """Which statement of a grade to cite: a sentence first, then a heading that states it, then a
+def _priority(p: Paragraph, statement: GradeStatement | None = None) -> int:
+    """Which statement of a grade to cite: a sentence first, then a heading that states it (also the one
+    heading a judgement box: 'Children's services in X are inadequate' over its grade table), then a
     section's judgement box, then the front-page summary table."""
     if p.kind == "table":
+        if statement is not None and " | " not in _line_at(p.text, statement.start):
+            return 2
         return 3 if p.text.count("\n") < 3 else 4
     return 1 if p.text.rstrip().endswith(".") else 2
+
+
+def _line_at(text: str, offset: int) -> str:
+    return text[text.rfind("\n", 0, offset) + 1:].split("\n", 1)[0]
 
 
 def statement_paragraphs(paragraphs: Sequence[Paragraph], area: str) -> list[Paragraph]:

@@ -241,7 +241,8 @@ def change_statement(report: Report) -> tuple[str, str] | None:
     return None
 
 
-_NOT_HEADLINE = re.compile(r"^(?:Inspection dates?|Lead inspector|Judgement\b|\d+\s+Ofsted produces)", re.I)
+_NOT_HEADLINE = re.compile(r"^(?:Inspection dates?|Lead inspector|Reports? published|Judgement\b|\d+\s+Ofsted produces)",
+                           re.I)
 # Sections of a report's opening that describe the area or earlier inspections, never this report's summary.
 _NOT_SUMMARY_SECTION = re.compile(r"\b(?:previous|earlier|last)\b.*\binspections?\b|information about|"
                                   r"other information|children living in|about this (?:inspection|area)", re.I)
@@ -254,7 +255,7 @@ def headline(report: Report) -> tuple[str, str] | None:
     inspection ('Children in Bromley receive exceptionally strong services.', or under 'Children's services
     in Sunderland are inadequate', 'There are widespread and serious failures ...'); None when it has none."""
     def summarises(p: Paragraph) -> bool:
-        return not _NOT_HEADLINE.match(p.text.strip()) and not any(_NOT_SUMMARY_SECTION.search(h) for h in p.headings)
+        return not any(_NOT_SUMMARY_SECTION.search(h) for h in p.headings)
 
     return _first_full_paragraph(report.paragraphs[:HEADLINE_SEARCH_PARAGRAPHS], summarises)
 
@@ -272,15 +273,21 @@ def area_summary(report: Report, area: str) -> tuple[str, str] | None:
 
 def _first_full_paragraph(paragraphs: Sequence[Paragraph],
                           wanted: Callable[[Paragraph], bool]) -> tuple[str, str] | None:
-    """(id, first sentence) of the first paragraph of eight words or more, not its heading repeated as a
-    paragraph (it often is), that `wanted` accepts."""
+    """(id, first sentence) of the first paragraph that `wanted` accepts with eight words or more of its own:
+    not counting the lines that open a judgement box (the inspection's dates, its lead inspector, the
+    judgement it explains, which is also its heading) nor a paragraph that only repeats its heading."""
     for paragraph in paragraphs:
-        text = paragraph.text.strip()
-        if (paragraph.kind != "paragraph" or len(text.split()) < 8 or text in paragraph.headings
-                or not wanted(paragraph)):
+        if paragraph.kind != "paragraph" or not wanted(paragraph):
             continue
-        sentences = split_sentences(text)
-        return paragraph.id, sentences[0] if sentences else text
+        titles = {h.rstrip(".") for h in paragraph.headings}
+        lines = paragraph.text.strip().split("\n")
+        while lines and (_NOT_HEADLINE.match(lines[0]) or len(lines) > 1 and lines[0].strip().rstrip(".") in titles):
+            lines.pop(0)
+        body = "\n".join(lines)
+        if len(body.split()) < 8 or body in paragraph.headings:
+            continue
+        sentences = split_sentences(body)
+        return paragraph.id, sentences[0] if sentences else body
     return None
 
 
