@@ -217,3 +217,22 @@ def test_unsupported_and_empty_files_are_refused(tmp_path):
         read_source(tmp_path / "noext")
     with pytest.raises(EmptyReport, match=r"blank.md: the file is blank \(only whitespace\)"):
         read_source(tmp_path / "blank.md")
+
+
+def test_pdf_paragraph_after_a_heading_in_the_same_block_stays_after_the_heading():
+    # PyMuPDF can put a page-top continuation, the next section's heading and its first paragraph in one
+    # block (Bexley 2023, p. 8); the paragraph must not join the continuation above the heading.
+    from rag.ingest.pdf import _Line, _cells, _rows
+
+    def line(y: float, text: str, x0: float = 99, bold: bool = False, size: float = 12) -> _Line:
+        return _Line(8, 2, x0, y, 520, y + 14, text, size, bold)
+
+    lines = [line(94, "providing a clear audit of decision-making for children."),
+             line(108, "interim service."),
+             line(253, "The experiences and progress of care leavers: outstanding", x0=71, bold=True, size=14),
+             line(287, "41. Care leavers receive a remarkable level of support", x0=71),
+             line(301, "until they become 25.")]
+    order = [cell.text() for row in _rows(_cells(lines)) for cell in row]
+    assert order == ["providing a clear audit of decision-making for children. interim service.",
+                     "The experiences and progress of care leavers: outstanding",
+                     "41. Care leavers receive a remarkable level of support until they become 25."]

@@ -105,8 +105,9 @@ def _in_margin(line: _Line, height: float) -> bool:
 
 
 def _cells(lines: list[_Line]) -> list[_Cell]:
-    """A block's lines as cells: lines stacked one under another (overlapping across) are one cell; a line
-    beside another (a grade to the right of its area) starts its own."""
+    """A block's lines as cells: a line set like the line right above it (overlapping across) continues its
+    cell; a line beside another (a grade to the right of its area) or under a differently set one (the
+    paragraph under a heading that sits between it and the paragraph before) starts its own."""
     cells: list[_Cell] = []
     by_block: dict[int, list[_Line]] = {}
     for line in lines:
@@ -114,9 +115,10 @@ def _cells(lines: list[_Line]) -> list[_Cell]:
     for block_lines in by_block.values():
         mine: list[_Cell] = []
         for line in block_lines:
-            home = next((c for c in mine if c.lines[-1].x0 < line.x1 and line.x0 < c.lines[-1].x1
-                         and line.y0 >= c.lines[-1].y0 - 2 and _same_type(c.lines[-1], line)), None)
-            if home is None:
+            above = [c for c in mine if c.lines[-1].x0 < line.x1 and line.x0 < c.lines[-1].x1
+                     and line.y0 >= c.lines[-1].y0 - 2]
+            home = max(above, key=lambda c: c.lines[-1].y0, default=None)
+            if home is None or not _same_type(home.lines[-1], line):
                 mine.append(_Cell([line]))
             else:
                 home.lines.append(line)
