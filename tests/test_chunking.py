@@ -280,3 +280,22 @@ def test_a_sif_overall_judgement_joins_the_explanation_under_it_and_the_table_st
         "There are no widespread or serious failures that create or leave children being harmed or at risk of harm."]
     assert chunks[0].headings == ("The overall judgement is requires improvement",)
     assert not any(c.text == "and" for c in chunks)     # the title's broken 'and' is not a paragraph
+
+
+def test_a_grade_set_as_its_own_heading_joins_the_area_heading_above_it():
+    # 2012-13 looked after children inspections: 'Overall effectiveness of ...' then 'Grade 3 (Adequate)', both bold.
+    chunks = chunk(classify_lines([SourceLine(t) for t in [
+        "## Overall effectiveness of services for looked after children and young people", "",
+        "## Grade 3 (Adequate)", "",
+        "The overall effectiveness of services for looked after children and young people in Eastshire is adequate. "
+        "The council is currently subject to an improvement notice and has made steady progress since then."]]))
+    assert chunks[-1].headings[-1] == ("Overall effectiveness of services for looked after children and young people"
+                                       " | Grade 3 (Adequate)")
+
+
+def test_the_licence_notice_is_not_a_paragraph():
+    chunks = chunk(classify_lines([SourceLine(t) for t in [
+        "© Crown copyright 2013 Website: www.ofsted.gov.uk This document may be reproduced in whole or in part "
+        "for non-commercial purposes.", "",
+        "Care leavers are well supported by their personal advisers in Eastshire."]]))
+    assert [c.text for c in chunks] == ["Care leavers are well supported by their personal advisers in Eastshire."]

@@ -28,6 +28,13 @@ def test_a_name_is_a_proper_name_not_a_job_title():
     assert has_kind("There is an active children in care council, 'Kickback'.", "name", question)
 
 
+def test_a_name_can_be_given_in_words_not_capitals():
+    question = "What term do care leavers prefer to be called?"
+    assert has_kind("Care leavers prefer to be known as care-experienced young people.", "name", question)
+    assert not has_kind("Care leavers prefer to be called care leavers.", "name", question)   # the question's own words
+    assert not has_kind("Care leavers prefer to stay close to their families.", "name", question)
+
+
 def test_the_best_sentence_answers_with_its_key():
     answer = compose("How many care leavers is the council not in contact with?", PASSAGES, weights=WEIGHTS)
     assert answer == "The council is not in contact with eight care leavers [1]."

@@ -59,6 +59,10 @@ def stated(text: str) -> list[tuple[str, str]]:
     # A SIF front page's headline with no authority named (Luton 2016)
     ("Children’s services require improvement to be good", [("overall_effectiveness", "requires improvement")]),
     ("Children’s services in Suffolk County Council are good.", [("overall_effectiveness", "good")]),
+    # The 2012-13 looked after children inspections (Kent, Sandwell 2013)
+    ("The capacity to improve services for looked after children and young people in Kent is good.",
+     [("capacity_for_improvement", "good")]),
+    ("Overall effectiveness for looked after children is inadequate.", [("overall_effectiveness", "inadequate")]),
 ])
 def test_statements_in_the_seeds(text, expected):
     assert stated(text) == expected

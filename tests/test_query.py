@@ -208,6 +208,10 @@ def test_judgement_framework_and_ambiguity():
     assert q.judgement_area is None and q.judgement_areas == ("adoption_performance", "care_leavers")
     q = parse("Which Hillingdon team helps families with intensive support?")
     assert not q.asks_judgement and q.judgement_areas == ()
+    # 'Overall effectiveness' named beside another area is asked for too, not a manner of speaking.
+    q = parse("In the 2013 inspection of Hillingdon's looked after children services, how were overall "
+              "effectiveness and capacity to improve graded?")
+    assert q.judgement_areas == ("overall_effectiveness", "capacity_for_improvement")
 
 
 # ------------------------------------------------------------------------------------------ imports

@@ -94,6 +94,9 @@ def has_kind(sentence: str, kind: str, question: str, known: frozenset[str] = fr
     asked = {_plain(w) for w in re.findall(r"[A-Za-z][\w'’-]*", question)} | known
     if re.search(r"['‘\"“][A-Z][^'’\"”]{1,40}['’\"”]", sentence):
         return True                                   # a quoted name: 'Kickback'
+    naming = _NAMING.search(sentence)
+    if naming and _plain(naming.group(1) or naming.group(2)) not in asked:
+        return True                                   # a name given in words: 'known as care-experienced ...'
     text = sentence.strip()
     for run in _CAPITALISED_RUN.finditer(text):
         before = text[:run.start()].rstrip().lower()
@@ -109,6 +112,8 @@ def has_kind(sentence: str, kind: str, question: str, known: frozenset[str] = fr
     return False
 
 
+_NAMING = re.compile(r"\b(?:known|referred to|badged|branded) as\s+(?:the\s+|an?\s+)?([\w'’-]+)"
+                     r"|\b(?:called|termed|named)\s+(?:the\s+|an?\s+)?([\w'’-]+)", re.I)
 _CAPITALISED_RUN = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:of|and|for|&)?\s*[A-Z][\w'’-]*)*")
 
 

@@ -206,7 +206,9 @@ def _judgement_plan(question: str, standalone: str, result: SearchResult, rows: 
                 for j in stated:
                     lines.append(f"{when}: {j.label} — {grade_phrase(j)} [{cite(j)}].")
                     timeline.append((authority, describe_report(report), j.label, grade_phrase(j)))
-                for area in areas[:2]:     # one or two areas asked: the report's own summary beside each grade
+                # One or two areas asked: the report's own summary beside each grade, of the area as this
+                # report names it ('children in care and care leavers' answers a question on care leavers).
+                for area in list(dict.fromkeys(j.area for j in stated))[:2] if len(areas) <= 2 else ():
                     lines += cite.summary(when, report, area)
                 if report.id not in first_inspections:
                     lines += cite.change(when, report)      # what this report says changed since the last one

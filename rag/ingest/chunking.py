@@ -17,7 +17,7 @@ from rag.ofsted.grades import GRADE_IN_HEADING, is_grade_statement, mentions_are
 from rag.ofsted.publication import is_boilerplate
 
 # Bump when chunking or cleaning changes what paragraphs come out: the index is rebuilt.
-CHUNKING_VERSION = "chunk-9"
+CHUNKING_VERSION = "chunk-10"
 
 _TERMINAL = re.compile(r"(?:[.!?:;…)\]]|[.!?][\"'”’])\s*$")
 _GRADE_LINE = re.compile(r"^Grade \d \((?:outstanding|good|adequate|inadequate)\)$", re.I)
@@ -224,7 +224,8 @@ def mark_headings(blocks: list[Block]) -> list[Block]:
     out: list[Block] = []
     for index, block in enumerate(blocks):
         following = blocks[index + 1] if index + 1 < len(blocks) else None
-        if block.kind == "paragraph" and _GRADE_LINE.match(block.text) and out and out[-1].kind == "heading":
+        grade_line = block.kind in ("paragraph", "heading") and _GRADE_LINE.match(block.text)
+        if grade_line and out and out[-1].kind == "heading":
             out[-1].text = f"{out[-1].text} | {block.text}"
             out[-1].lines.extend(block.lines)
             continue

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 # (2013-2018), the 2012-13 looked after children inspections and the 2009-2012 safeguarding and looked after
 # children (SLAC) inspections.
 AREAS: dict[str, tuple[str, str]] = {
-    "overall_effectiveness": ("Overall effectiveness", r"(?:the )?overall (?:judgement|effectiveness)(?: of [\w\s',]{3,80}?)?"),
+    "overall_effectiveness": ("Overall effectiveness", r"(?:the )?overall (?:judgement|effectiveness)(?: (?:of|for) [\w\s',]{3,80}?)?"),
     "impact_of_leaders": ("The impact of leaders on social work practice with children and families",
                           r"(?:the )?impact of leaders on social work practice(?: with children and families)?"),
     "children_in_care": ("The experiences and progress of children in care",
@@ -28,7 +28,7 @@ AREAS: dict[str, tuple[str, str]] = {
              r"(?:the effectiveness of )?the local safeguarding children board(?: \(LSCB\))?(?: in [A-Z][\w ]{2,40}?)?"
              r"|the LSCB"),
     # SLAC (2011) areas: their label depends on the service heading they sit under.
-    "capacity_for_improvement": ("Capacity for improvement", r"(?:the )?capacity (?:for|to) improve(?:ment)?"),
+    "capacity_for_improvement": ("Capacity for improvement", r"(?:the )?capacity (?:for|to) improve(?:ment)?(?: services (?:for|of) [\w\s']{3,80}?)?"),
     "outcomes": ("Outcomes for looked after children and young people",
                  r"outcomes for looked after children(?: and young people)?"),
     "safe": ("Children and young people are safe and feel safe", r"children and young people are safe and feel safe"),

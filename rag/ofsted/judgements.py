@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from rag.ofsted import ilacs
 from rag.ofsted.grades import AREAS, EARLIER_INSPECTION, LAC_AREAS, SIF_AREAS, GradeStatement, find_statements, grade_in
 from rag.records import REPORT_TYPES, UNGRADED_TYPES, Judgement, Paragraph
+from rag.text.words import split_sentences
 
 SERVICES = {"safeguarding services": "safeguarding", "services for looked after children": "looked_after"}
 SERVICE_LABELS = {"safeguarding": "Safeguarding services", "looked_after": "Services for looked after children"}
@@ -167,4 +169,12 @@ def _graded_headings(report_id: str, authority: str, when: str, paragraphs: Sequ
                 found[statement.area] = Judgement(report_id, authority, when, statement.area, AREAS[statement.area][0],
                                                   statement.grade, p.id, framework, grade_number=statement.grade_number,
                                                   grade_text=statement.words)
+    # The grade is the heading's or the record's; the paragraph cited is the section's sentence that states
+    # it ('The overall effectiveness of services for looked after children ... is adequate.'), when there is one.
+    for area, judgement in found.items():
+        said = next((p for p in paragraphs if p.kind == "paragraph" and not about_earlier(p)
+                     and any(s.area == area and s.grade == judgement.grade and not s.earlier
+                             for s in find_statements(split_sentences(p.text)[0] if p.text else ""))), None)
+        if said is not None:
+            found[area] = replace(judgement, paragraph_id=said.id)
     return [found[a] for a in areas if a in found], []

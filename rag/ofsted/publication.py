@@ -17,7 +17,7 @@ _BOILERPLATE = re.compile(
     r"|If you would like Ofsted to send you a copy of the guidance"
     r"|Ofsted will be pleased to"
     r"|Piccadilly Gate\b|Store Street Manchester|T: 0300 123 \d{4}|Textphone: 0161"
-    r"|©\s*Crown copyright(?: \d{4})?\.?$"
+    r"|©\s*Crown copyright\b"
     r"|Website: www\.ofsted\.gov\.uk"
     r"|No\. \d{6}\s*$)", re.I)
 
