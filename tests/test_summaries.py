@@ -94,3 +94,23 @@ def test_a_short_paragraph_id_finds_its_paragraph_when_one_report_has_it(tmp_pat
     assert index.full_id("eastshire-2015:0002") == "eastshire-2015:0002"
     with pytest.raises(NotFound, match="2 reports have a paragraph '0002'.*give it as <report>:<id>"):
         index.full_id("0002")
+
+
+def test_how_do_two_authorities_compare_gives_each_ones_grades_and_summary(tmp_path):
+    from dataclasses import replace
+    west = sif_report("westshire-2015")
+    west = replace(west, authority="Westshire", judgements=tuple(replace(j, authority="Westshire")
+                                                                 for j in west.judgements))
+    embedder = HashingEmbedder(64)
+    write_index(tmp_path, [sif_report(), west], embedder, pipeline_version="test")
+    searcher = Searcher(Index.load(tmp_path, embedder_name=embedder.name, pipeline_version="test"), embedder)
+    for question in ("Both councils were inspected in 2015. How did Eastshire and Westshire compare?",
+                     "Compare Eastshire and Westshire."):
+        the_plan = plan(searcher, question)
+        assert the_plan.mode == PlanMode.JUDGEMENT, question
+        answer = finish(the_plan, [], engine="extractive")
+        assert "Eastshire (2015): Overall effectiveness — inadequate" in answer.text
+        assert "Westshire (2015): Overall effectiveness — inadequate" in answer.text
+        assert "Westshire (2015): There are widespread and serious failures" in answer.text
+    # A topic asked about them is searched for, not summarised.
+    assert plan(searcher, "How did Eastshire and Westshire compare on personal advisers?").mode != PlanMode.JUDGEMENT

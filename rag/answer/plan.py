@@ -18,6 +18,7 @@ from rag.ofsted.table import (EVERY_AREA, NO_GRADE, TableResult, area_summary, c
                               select_any_grade)
 from rag.records import NOT_IN_REPORTS, Hit, Judgement, Report
 from rag.search.followup import standalone_question
+from rag.search.grammar import topic_words
 from rag.search.national import NationalQuestion, national_question
 from rag.search.question import Query, parse_query
 from rag.search.reports import describe_report, inspection_reports
@@ -90,8 +91,10 @@ def plan(searcher: Searcher, question: str, history: Sequence[dict] = (), *, k: 
     if found is not None and not _asks_why(standalone):
         return replace(_judgement_plan(question, standalone, result, found, searcher), preface=preface,
                        notes=notes)
-    if found is None and _asks_summary(standalone) and not set(query.areas_named) - {"overall_effectiveness"}:
-        # 'Summarise the 2022 inspection', 'how did X do?': the report's grades and its own summary.
+    if found is None and (_asks_summary(standalone) or _asks_overview(query)) \
+            and not set(query.areas_named) - {"overall_effectiveness"}:
+        # 'Summarise the 2022 inspection', 'how did X do?', 'how do X and Y compare?': each report's grades
+        # and its own summary.
         summary = [j for rid in dict.fromkeys(result.reports) for j in searcher.index.reports[rid].judgements
                    if not j.service]
         if summary:
@@ -125,6 +128,13 @@ _SUMMARY = re.compile(r"\bsummar(?:ise|ize|y)\b|\boverview\b|\b(?:main|key|overa
 def _asks_summary(question: str) -> bool:
     """A question about a whole report: 'summarise', 'main findings', 'what did it conclude', 'how did X do'."""
     return bool(_SUMMARY.search(question))
+
+
+def _asks_overview(query: Query) -> bool:
+    """'How did Kent and Essex compare?', 'Compare Dorset and Bristol.': authorities named and nothing asked
+    about them, in the question's last sentence (one before it may only set the scene)."""
+    last = re.split(r"(?<=[.?!])\s+", query.topic.strip())[-1]
+    return bool(query.authorities) and not topic_words(last)
 
 
 def _asks_why(question: str) -> bool:
