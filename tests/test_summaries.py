@@ -12,7 +12,7 @@ from rag.errors import NotFound
 from rag.index.embedding import HashingEmbedder
 from rag.index.reader import Index
 from rag.index.writer import write_index
-from rag.ofsted.table import area_summary, earlier_inspection_statements, headline
+from rag.ofsted.table import area_summary, earlier_inspection_statements, headline, recounts_earlier_grade
 from rag.records import Judgement, Paragraph, Report
 from rag.search.retrieval import Searcher
 
@@ -114,3 +114,17 @@ def test_how_do_two_authorities_compare_gives_each_ones_grades_and_summary(tmp_p
         assert "Westshire (2015): There are widespread and serious failures" in answer.text
     # A topic asked about them is searched for, not summarised.
     assert plan(searcher, "How did Eastshire and Westshire compare on personal advisers?").mode != PlanMode.JUDGEMENT
+
+
+def test_a_summary_sentence_says_what_this_inspection_found_not_only_an_earlier_grade():
+    assert recounts_earlier_grade("Halton was inspected in March 2020 and was judged to be requires improvement to "
+                                  "be good across all areas of the service.", 2024)
+    assert recounts_earlier_grade("At the last inspection, in May 2019, the local authority was judged to be "
+                                  "‘requires improvement to be good’.", 2024)
+    assert not recounts_earlier_grade("Since the last inspection in 2020, when services were judged to be requires "
+                                      "improvement to be good, there has been a significant deterioration.", 2024)
+    assert not recounts_earlier_grade("Services for children who need help and protection are now inadequate.", 2024)
+    history = "At the last inspection, in May 2019, the local authority was judged to be requires improvement."
+    sections = [SECTIONS[0], (CARE_LEAVERS, history + " Care leavers now wait too long for a personal adviser.")]
+    assert area_summary(sif_report(sections=sections), "care_leavers") == (
+        "eastshire-2015:0001", "Care leavers now wait too long for a personal adviser.")

@@ -335,9 +335,14 @@ def _nearest_grades(found: TableResult, national: NationalQuestion, cite: _Citer
     if not worst:
         return []
     lowest = worst[0].judgements[0].grade
-    return [f"{row.authority} ({_year(report_day(row.reports[0]))}): {row.judgements[0].label} — "
-            f"{grade_phrase(row.judgements[0])} [{cite(row.judgements[0])}]."
-            for row in worst if row.judgements and row.judgements[0].grade == lowest]
+    nearest = [row for row in worst if row.judgements and row.judgements[0].grade == lowest]
+    lines: list[str] = []
+    for row in nearest:
+        when, judgement = f"{row.authority} ({_year(report_day(row.reports[0]))})", row.judgements[0]
+        lines.append(f"{when}: {judgement.label} — {grade_phrase(judgement)} [{cite(judgement)}].")
+        if len(nearest) <= HEADLINE_ROWS:       # a short list: each report's own summary too
+            lines += cite.summary(when, row.reports[0], judgement.area, or_headline=True)
+    return lines
 
 
 def _area_label(area: str) -> str:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from rag.ofsted.facts import facts
-from rag.ofsted.grades import AREAS, EARLIER_INSPECTION, GRADE_ORDER, same_area
+from rag.ofsted.grades import AREAS, EARLIER_INSPECTION, GRADE_ORDER, GRADE_WORDS, same_area
 from rag.records import Judgement, Paragraph, Report
 from rag.text.words import split_sentences
 
@@ -257,7 +257,7 @@ def headline(report: Report) -> tuple[str, str] | None:
     def summarises(p: Paragraph) -> bool:
         return not any(_NOT_SUMMARY_SECTION.search(h) for h in p.headings)
 
-    return _first_full_paragraph(report.paragraphs[:HEADLINE_SEARCH_PARAGRAPHS], summarises)
+    return _first_full_paragraph(report.paragraphs[:HEADLINE_SEARCH_PARAGRAPHS], summarises, report.year)
 
 
 def area_summary(report: Report, area: str) -> tuple[str, str] | None:
@@ -268,14 +268,17 @@ def area_summary(report: Report, area: str) -> tuple[str, str] | None:
     if area not in AREAS or area == "overall_effectiveness":
         return headline(report)
     names_area = re.compile(rf"\b(?:{AREAS[area][1]})\b", re.I)
-    return _first_full_paragraph(report.paragraphs, lambda p: bool(p.headings and names_area.search(p.headings[-1])))
+    return _first_full_paragraph(report.paragraphs, lambda p: bool(p.headings and names_area.search(p.headings[-1])),
+                                 report.year)
 
 
-def _first_full_paragraph(paragraphs: Sequence[Paragraph],
-                          wanted: Callable[[Paragraph], bool]) -> tuple[str, str] | None:
-    """(id, first sentence) of the first paragraph that `wanted` accepts with eight words or more of its own:
-    not counting the lines that open a judgement box (the inspection's dates, its lead inspector, the
-    judgement it explains, which is also its heading) nor a paragraph that only repeats its heading."""
+def _first_full_paragraph(paragraphs: Sequence[Paragraph], wanted: Callable[[Paragraph], bool],
+                          year: int | None = None) -> tuple[str, str] | None:
+    """(id, sentence) of the first paragraph that `wanted` accepts with eight words or more of its own: not
+    counting the lines that open a judgement box (the inspection's dates, its lead inspector, the judgement
+    it explains, which is also its heading) nor a paragraph that only repeats its heading. The sentence is its
+    first one that does more than recount an earlier inspection's grade ('At the last inspection, in May
+    2019, the local authority was judged to be requires improvement to be good')."""
     for paragraph in paragraphs:
         if paragraph.kind != "paragraph" or not wanted(paragraph):
             continue
@@ -286,9 +289,25 @@ def _first_full_paragraph(paragraphs: Sequence[Paragraph],
         body = "\n".join(lines)
         if len(body.split()) < 8 or body in paragraph.headings:
             continue
-        sentences = split_sentences(body)
-        return paragraph.id, sentences[0] if sentences else body
+        sentence = next((s for s in split_sentences(body) or [body] if not recounts_earlier_grade(s, year)), None)
+        if sentence is not None:
+            return paragraph.id, sentence
     return None
+
+
+_GRADE_WORD = re.compile(rf"\b(?:{GRADE_WORDS})\b", re.I)
+_CHANGE_WORD = re.compile(r"\b(?:since|improv\w*|deteriorat\w*|declin\w*|sustain\w*|maintain\w*|strengthen\w*"
+                          r"|weaken\w*|worse|better|progress\w*|remain\w*|now)\b", re.I)
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+
+
+def recounts_earlier_grade(sentence: str, year: int | None = None) -> bool:
+    """A sentence that only gives the grade of an earlier inspection ('Halton was inspected in March 2020 and
+    was judged to be requires improvement to be good'), saying nothing of what this inspection found."""
+    if not _GRADE_WORD.search(sentence) or _CHANGE_WORD.search(_GRADE_WORD.sub(" ", sentence)):
+        return False
+    earlier_year = year is not None and any(int(y) < year for y in _YEAR.findall(sentence))
+    return bool(earlier_year or EARLIER_INSPECTION.search(sentence))
 
 
 def earlier_inspection_statements(report: Report, year: str, limit: int = 2) -> list[tuple[str, str]]:
