@@ -94,6 +94,8 @@ def test_no_date_named_means_the_latest_report_and_the_answer_says_older_ones_ex
     ("Before Sunderland's 2018 re-inspection, how had Ofsted graded its services?", ["sunderland-2015"]),
     ("How has Sunderland's overall judgement moved from 2015 to 2021?",
      ["sunderland-2015", "sunderland-2018", "sunderland-2021"]),
+    ("How has Sunderland's help and protection judgement changed from its 2015 inspection through to its 2021 "
+     "inspection?", ["sunderland-2015", "sunderland-2018", "sunderland-2021"]),
     ("Trace Sunderland's overall grade through its 2015, 2018 and most recent inspections.",
      ["sunderland-2015", "sunderland-2018", "sunderland-2025"]),
 ])

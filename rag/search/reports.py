@@ -31,7 +31,9 @@ _BEFORE_REINSPECTION = re.compile(rf"\bbefore\s+(?:its|the|their|[A-Z][\w ,'’-
 _PUBLISHED = re.compile(rf"\b(?:published|came out|report(?:ed)?|released)\b[^.?;]{{0,30}}?\b(?:in\s+)?"
                         rf"(?:({MONTH})\s+)?({YEAR})\b", re.I)
 _MONTH_YEAR = re.compile(rf"\b({MONTH})\s+({YEAR})\b", re.I)
-_SPAN = re.compile(rf"\b(?:from|between)\s+({YEAR})\s+(?:to|and|until|through)\s+(?:(?:its|the|their)\s+)?({YEAR})\b"
+# 'from 2015 to 2022', 'between its 2014 inspection and its 2023 one', 'from its 2015 inspection through to 2026'
+_SPAN = re.compile(rf"\b(?:from|between)\s+(?:(?:its|the|their)\s+)?({YEAR})(?:\s+[\w-]+){{0,2}}?\s+"
+                   rf"(?:to|and|until|through(?:\s+to)?)\s+(?:(?:its|the|their)\s+)?({YEAR})\b"
                    rf"|\b(since|after|before|until)\s+({YEAR})\b", re.I)
 _ANY_YEAR = re.compile(rf"(?<![\d£$.,]){YEAR}(?![\d%]|,\d)")
 
