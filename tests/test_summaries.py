@@ -128,3 +128,28 @@ def test_a_summary_sentence_says_what_this_inspection_found_not_only_an_earlier_
     sections = [SECTIONS[0], (CARE_LEAVERS, history + " Care leavers now wait too long for a personal adviser.")]
     assert area_summary(sif_report(sections=sections), "care_leavers") == (
         "eastshire-2015:0001", "Care leavers now wait too long for a personal adviser.")
+
+
+def test_a_report_without_an_overall_grade_is_summarised_in_its_own_words(tmp_path):
+    from dataclasses import replace
+
+    from rag.ofsted.frameworks import NO_OVERALL_GRADE
+    rid = "eastshire-2026"
+    headline_text = "Children, care leavers and families in Eastshire benefit greatly from outstanding services."
+    texts = ["The impact of leaders on social work practice with children and families | Outstanding",
+             headline_text, "Personal advisers know their young people well and visit them often."]
+    paragraphs = tuple(Paragraph(f"{rid}:{i:04d}", rid, i, t, t, ("Inspection of Eastshire",), "", 1,
+                                 kind="table" if "|" in t else "paragraph") for i, t in enumerate(texts))
+    leaders = Judgement(rid, "Eastshire", "2026-08-18", "impact_of_leaders",
+                        "The impact of leaders on social work practice with children and families", "outstanding",
+                        f"{rid}:0000", "ilacs")
+    report = replace(sif_report(rid), report_type="ofsted_ilacs", date="2026-08-18", year=2026,
+                     inspection_start="2026-07-06", inspection_end="2026-07-10", published="2026-08-18",
+                     variant=f"standard, {NO_OVERALL_GRADE}", paragraphs=paragraphs, judgements=(leaders,))
+    embedder = HashingEmbedder(64)
+    write_index(tmp_path, [report], embedder, pipeline_version="test")
+    searcher = Searcher(Index.load(tmp_path, embedder_name=embedder.name, pipeline_version="test"), embedder)
+    answer = finish(plan(searcher, "What was Eastshire's overall effectiveness judgement in 2026?"), [],
+                    engine="extractive")
+    assert "the report gives no overall effectiveness grade" in answer.text
+    assert f"Eastshire (2026): {headline_text.rstrip('.')} [2]." in answer.text

@@ -230,6 +230,9 @@ def _judgement_plan(question: str, standalone: str, result: SearchResult, rows: 
                 lines.append(f"{when}: the report gives no overall effectiveness grade: Ofsted stopped grading "
                              f"overall effectiveness for inspections from April 2026.")
                 lines += [f"{when}: {j.label} — {grade_phrase(j)} [{cite(j)}]." for j in graded]
+                lines += cite.summary(when, report, "overall_effectiveness")    # its own words, in lieu of a grade
+                if report.id not in first_inspections:
+                    lines += cite.change(when, report)
                 timeline.append((authority, describe_report(report), "Overall effectiveness", "not graded (from April 2026)"))
             else:
                 lines.append(f"{when}: the report does not state a grade for {label}.")

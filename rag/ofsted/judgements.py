@@ -77,12 +77,12 @@ def about_earlier(p: Paragraph) -> bool:
 
 
 def _priority(p: Paragraph, statement: GradeStatement | None = None) -> int:
-    """Which statement of a grade to cite: a sentence first, then a heading that states it (also the one
-    heading a judgement box: 'Children's services in X are inadequate' over its grade table), then a
+    """Which statement of a grade to cite: a sentence or the judgement heading a judgement box ('Children's
+    services in X are inadequate' over its grade table) first, then a heading that states it, then a
     section's judgement box, then the front-page summary table."""
     if p.kind == "table":
         if statement is not None and " | " not in _line_at(p.text, statement.start):
-            return 2
+            return 1      # the judgement heading the grade table, with the inspection's dates: the formal statement
         return 3 if p.text.count("\n") < 3 else 4
     return 1 if p.text.rstrip().endswith(".") else 2
 
