@@ -78,3 +78,14 @@ def test_a_number_of_the_thing_counted_beats_any_number():
     weights = word_weights([p.text for p in report.paragraphs])
     answer = compose("How many children are looked after?", passages, weights=weights)
     assert answer.startswith("On 3 March 2015, 102 children were looked after by the council [2].")
+
+
+def test_a_grade_tables_header_row_is_never_an_answer():
+    from rag.answer.verify import Passage
+    from rag.records import Hit, Paragraph, Report
+    text = "Judgement | Grade\nOverall effectiveness | Outstanding"
+    report = Report(id="r", file="r.pdf", sha256="r", title="Inspection of Eastshire", authority="Eastshire",
+                    report_type="ofsted_ilacs", date="2025-05-07", year=2025)
+    passage = Passage(1, Hit(Paragraph("r:1", "r", 0, text, text, ("Inspection",), None, 1, kind="table"), report, 1.0))
+    assert compose("What judgement grade did Eastshire get for overall effectiveness?", [passage]) == \
+        "Overall effectiveness | Outstanding [1]."

@@ -105,7 +105,7 @@ def test_how_do_two_authorities_compare_gives_each_ones_grades_and_summary(tmp_p
     write_index(tmp_path, [sif_report(), west], embedder, pipeline_version="test")
     searcher = Searcher(Index.load(tmp_path, embedder_name=embedder.name, pipeline_version="test"), embedder)
     for question in ("Both councils were inspected in 2015. How did Eastshire and Westshire compare?",
-                     "Compare Eastshire and Westshire."):
+                     "Compare Eastshire and Westshire.", "Compare the latest Ofsted grades for Eastshire and Westshire."):
         the_plan = plan(searcher, question)
         assert the_plan.mode == PlanMode.JUDGEMENT, question
         answer = finish(the_plan, [], engine="extractive")

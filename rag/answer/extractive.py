@@ -112,6 +112,7 @@ def has_kind(sentence: str, kind: str, question: str, known: frozenset[str] = fr
     return False
 
 
+_TABLE_HEADER = re.compile(r"^\s*(?:key\s+)?judge?ments?(?:\s+grades?)?\s*\|\s*(?:judge?ment\s+)?grades?\s*$", re.I)
 _NAMING = re.compile(r"\b(?:known|referred to|badged|branded) as\s+(?:the\s+|an?\s+)?([\w'’-]+)"
                      r"|\b(?:called|termed|named)\s+(?:the\s+|an?\s+)?([\w'’-]+)", re.I)
 _CAPITALISED_RUN = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:of|and|for|&)?\s*[A-Z][\w'’-]*)*")
@@ -145,8 +146,8 @@ def best_sentences(question: str, passages: Sequence[Passage], *, limit: int = M
         paragraph = passage.hit.paragraph
         context = content_words(" ".join(paragraph.headings) + " " + paragraph.lead_in)
         for position, sentence in enumerate(split_sentences(passage.text)):
-            if is_instruction(sentence):
-                continue                            # orders inside a report are not an answer
+            if is_instruction(sentence) or _TABLE_HEADER.match(sentence):
+                continue                            # orders inside a report, a table's header row: not an answer
             words = expanded_words(sentence)
             coverage = sum(weight(w) for w in core & words) / total
             context_bonus = 0.15 * sum(weight(w) for w in core & context - words) / total

@@ -23,7 +23,7 @@ from rag.search.national import NationalQuestion, national_question
 from rag.search.question import Query, parse_query
 from rag.search.reports import describe_report, inspection_reports
 from rag.search.retrieval import Searcher, SearchResult
-from rag.text.words import join_names
+from rag.text.words import content_words, join_names
 
 
 class PlanMode(StrEnum):
@@ -130,11 +130,16 @@ def _asks_summary(question: str) -> bool:
     return bool(_SUMMARY.search(question))
 
 
+_GRADE_TALK = frozenset(content_words("grade grades graded judgement judgements judged rating ratings rated latest "
+                                      "recent current most overall"))
+
+
 def _asks_overview(query: Query) -> bool:
-    """'How did Kent and Essex compare?', 'Compare Dorset and Bristol.': authorities named and nothing asked
-    about them, in the question's last sentence (one before it may only set the scene)."""
+    """'How did Kent and Essex compare?', 'Compare the latest grades for Dorset and Bristol.': authorities
+    named and nothing asked about them but their grades, in the question's last sentence (one before it may
+    only set the scene)."""
     last = re.split(r"(?<=[.?!])\s+", query.topic.strip())[-1]
-    return bool(query.authorities) and not topic_words(last)
+    return bool(query.authorities) and not topic_words(last) - _GRADE_TALK
 
 
 def _asks_why(question: str) -> bool:
@@ -218,7 +223,8 @@ def _judgement_plan(question: str, standalone: str, result: SearchResult, rows: 
                     timeline.append((authority, describe_report(report), j.label, grade_phrase(j)))
                 # One or two areas asked: the report's own summary beside each grade, of the area as this
                 # report names it ('children in care and care leavers' answers a question on care leavers).
-                for area in list(dict.fromkeys(j.area for j in stated))[:2] if len(areas) <= 2 else ():
+                graded = list(dict.fromkeys(j.area for j in stated))
+                for area in ([a for a in graded if a in areas] or graded)[:2] if len(areas) <= 2 else ():
                     lines += cite.summary(when, report, area)
                 if report.id not in first_inspections:
                     lines += cite.change(when, report)      # what this report says changed since the last one
