@@ -153,3 +153,16 @@ def test_a_report_without_an_overall_grade_is_summarised_in_its_own_words(tmp_pa
                     engine="extractive")
     assert "the report gives no overall effectiveness grade" in answer.text
     assert f"Eastshire (2026): {headline_text.rstrip('.')} [2]." in answer.text
+
+
+def test_a_short_national_list_quotes_each_reports_area_summary_and_headline(tmp_path):
+    embedder = HashingEmbedder(64)
+    write_index(tmp_path, [sif_report()], embedder, pipeline_version="test")
+    searcher = Searcher(Index.load(tmp_path, embedder_name=embedder.name, pipeline_version="test"), embedder)
+    the_plan = plan(searcher, "Which councils were judged inadequate for care leavers?")
+    assert the_plan.mode == PlanMode.TABLE
+    answer = finish(the_plan, [], engine="extractive")
+    lines = answer.text.split("\n")
+    at = next(i for i, line in enumerate(lines) if "Experiences and progress of care leavers — inadequate" in line)
+    assert lines[at + 1] == "Eastshire (2015): The quality of support provided to care leavers is inadequate [2]."
+    assert lines[at + 2].startswith("Eastshire (2015): There are widespread and serious failures")

@@ -269,10 +269,12 @@ class _Citer:
             self._keys[pid] = passage.key
         return self._keys[pid]
 
-    def summary(self, when: str, report: Report, area: str, or_headline: bool = False) -> list[str]:
+    def summary(self, when: str, report: Report, area: str, or_headline: bool = False,
+                headline_too: bool = False) -> list[str]:
         """The report's own summary of an area (its headline for overall effectiveness; also for an area
-        it has no section on, when `or_headline`), as a cited line."""
-        return self._quoted(when, area_summary(report, area) or (headline(report) if or_headline else None))
+        it has no section on, when `or_headline`), as a cited line; with `headline_too`, its headline after."""
+        lines = self._quoted(when, area_summary(report, area) or (headline(report) if or_headline else None))
+        return lines + (self._quoted(when, headline(report)) if headline_too else [])
 
     def _quoted(self, when: str, found: tuple[str, str] | None) -> list[str]:
         if found is None or found[0] in self._keys:
@@ -285,7 +287,8 @@ class _Citer:
         return self._quoted(when, change_statement(report))
 
 
-HEADLINE_ROWS = 12          # a table answer this short also quotes each report's headline summary
+HEADLINE_ROWS = 12          # a table answer this short also quotes each report's own summary of the area
+SHORT_LIST = 5              # and this short, its headline too (what Ofsted concluded of the whole service)
 
 
 def table_plan(question: str, standalone: str, result: SearchResult, national: NationalQuestion,
@@ -312,7 +315,8 @@ def table_plan(question: str, standalone: str, result: SearchResult, national: N
             if len(row.reports) > 1 and report is row.reports[-1]:
                 lines += cite.change(when, report)          # a change: what the later report says changed
             elif len(found.rows) <= HEADLINE_ROWS:
-                lines += cite.summary(when, report, judgement.area, or_headline=True)   # a short list: summaries too
+                lines += cite.summary(when, report, judgement.area, or_headline=True,   # a short list: summaries too
+                                      headline_too=len(found.rows) <= SHORT_LIST)
     count = len({row.authority for row in found.rows})
     noun = "authority" if count == 1 else "authorities"
     preface = f"I read this as: {national.filter.describe()}."
@@ -350,7 +354,8 @@ def _nearest_grades(found: TableResult, national: NationalQuestion, cite: _Citer
         when, judgement = f"{row.authority} ({_year(report_day(row.reports[0]))})", row.judgements[0]
         lines.append(f"{when}: {judgement.label} — {grade_phrase(judgement)} [{cite(judgement)}].")
         if len(nearest) <= HEADLINE_ROWS:       # a short list: each report's own summary too
-            lines += cite.summary(when, row.reports[0], judgement.area, or_headline=True)
+            lines += cite.summary(when, row.reports[0], judgement.area, or_headline=True,
+                                  headline_too=len(nearest) <= SHORT_LIST)
     return lines
 
 
