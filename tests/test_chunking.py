@@ -299,3 +299,28 @@ def test_the_licence_notice_is_not_a_paragraph():
         "for non-commercial purposes.", "",
         "Care leavers are well supported by their personal advisers in Eastshire."]]))
     assert [c.text for c in chunks] == ["Care leavers are well supported by their personal advisers in Eastshire."]
+
+
+def test_a_review_of_an_lscb_alone_opens_with_its_judgement_box():
+    chunks = chunk(classify_lines([SourceLine(t) for t in [
+        "Inspection date: 15 June 2015 – 17 June 2015", "", "Report published: 3 August 2015", "",
+        "The Local Safeguarding Children Board requires improvement", "",
+        "The arrangements in place to evaluate the effectiveness of what is done by board partners require improvement.",
+        "", "The effectiveness of the Local Safeguarding Children Board (LSCB) requires improvement", "",
+        "The board meets regularly and its partners attend."]]))
+    assert chunks[0].text.split("\n")[:3] == [
+        "Inspection date: 15 June 2015 – 17 June 2015", "Report published: 3 August 2015",
+        "The Local Safeguarding Children Board requires improvement"]
+    # A judgement further down, with no dates before it, is not a box.
+    assert not any(c.text.startswith("The effectiveness of the Local Safeguarding Children Board (LSCB) requires "
+                                     "improvement\n") for c in chunks)
+
+
+def test_a_bullet_broken_after_a_joining_word_is_rejoined():
+    chunks = chunk(classify_lines([SourceLine(t) for t in [
+        "Context:", "", "• Approximately 246,600 children and young people under the age of 18 live in", "",
+        "Eastshire. This is 22% of the total population in the area.", "",
+        "• Approximately 10% of the local authority’s children are living in poverty."]]))
+    assert [c.text for c in chunks if c.kind == "bullet"] == [
+        "Approximately 246,600 children and young people under the age of 18 live in Eastshire. This is 22% of the "
+        "total population in the area.", "Approximately 10% of the local authority’s children are living in poverty."]

@@ -17,7 +17,7 @@ from rag.ofsted.grades import GRADE_IN_HEADING, is_grade_statement, mentions_are
 from rag.ofsted.publication import is_boilerplate
 
 # Bump when chunking or cleaning changes what paragraphs come out: the index is rebuilt.
-CHUNKING_VERSION = "chunk-10"
+CHUNKING_VERSION = "chunk-11"
 
 _TERMINAL = re.compile(r"(?:[.!?:;…)\]]|[.!?][\"'”’])\s*$")
 _GRADE_LINE = re.compile(r"^Grade \d \((?:outstanding|good|adequate|inadequate)\)$", re.I)
@@ -213,6 +213,9 @@ def _continues(prev: Block, block: Block) -> bool:
     if starts_lower:
         # A list whose items start in lower case is still a list; a false '- ' bullet follows a page break.
         return block.kind == "paragraph" or block.after_break
+    if prev.kind == "bullet" and _TRAILING_JOINER.search(prev.text):
+        return block.kind == "paragraph"   # '• ... under the age of 18 live in' + 'Surrey. This is 22% ...'
+
     if len(prev.text) < 100:             # a short unpunctuated line is a label ('Inspection date: ...')
         return False
     return block.kind == "paragraph" and not _heading_like(block) and (prev.kind == "paragraph" or block.after_break)

@@ -60,9 +60,9 @@ def _is_tiny(block: Merged) -> bool:
 
 def form_judgement_boxes(blocks: list[Merged]) -> list[Merged]:
     """'Inspection dates: ...', 'Report published: ...' and 'Lead inspector: ...' right before a grade table
-    or an overall judgement standing alone become its first lines, and that judgement ('Children's services
-    in X are inadequate', 'The overall judgement is requires improvement') joins the table or the paragraph
-    right under it. The paragraph cited for a grade then says which inspection made it, and why or with
+    or a judgement standing alone that heads the report become its first lines, and that judgement
+    ('Children's services in X are inadequate', 'The overall judgement is requires improvement') joins the
+    table or the paragraph right under it. The paragraph cited for a grade then says which inspection made it, and why or with
     which other grades."""
     out: list[Merged] = []
     waiting: Merged | None = None      # an overall judgement with nothing under it yet
@@ -73,13 +73,13 @@ def form_judgement_boxes(blocks: list[Merged]) -> list[Merged]:
             block.grade_statement = True
             block.statement = waiting.statement
         waiting = None
-        if block.kind == "table" or _overall_judgement_alone(block):
+        after_front_matter = bool(out) and _is_front_matter(out[-1])
+        if block.kind == "table" or _judgement_alone(block, after_front_matter):
             if block.kind != "table":
                 block.statement = block.text
                 waiting = block
             start = len(out)
-            while (start and out[start - 1].kind == "paragraph" and not out[start - 1].statement
-                   and FRONT_MATTER.match(out[start - 1].text)):
+            while start and _is_front_matter(out[start - 1]):
                 start -= 1
             if start < len(out):
                 _prepend(block, out[start:])
@@ -88,13 +88,20 @@ def form_judgement_boxes(blocks: list[Merged]) -> list[Merged]:
     return out
 
 
-def _overall_judgement_alone(block: Merged) -> bool:
+def _is_front_matter(block: Merged) -> bool:
+    return block.kind == "paragraph" and not block.statement and bool(FRONT_MATTER.match(block.text))
+
+
+def _judgement_alone(block: Merged, after_front_matter: bool) -> bool:
+    """A judgement standing alone that heads a report: its overall judgement, or the one judgement right
+    under the inspection's dates (a review of an LSCB alone: 'The Local Safeguarding Children Board requires
+    improvement')."""
     if block.kind not in ("paragraph", "heading") or not block.grade_statement or block.statement:
         return False
     if len(block.text.split()) > 25 or block.number:
         return False
     areas = {s.area for s in find_statements(block.text)}
-    return areas == {"overall_effectiveness"}
+    return areas == {"overall_effectiveness"} or after_front_matter and len(areas) == 1
 
 
 def _can_follow_judgement(block: Merged) -> bool:
