@@ -307,6 +307,8 @@ def table_plan(question: str, standalone: str, result: SearchResult, national: N
                 graded = next((j for j in report.judgements if not j.service), None)
                 if graded is not None:      # its grade table, cited: the grades it does give
                     lines.append(f"{when}: {graded.label} — {grade_phrase(graded)} [{cite(graded)}].")
+                if len(found.rows) <= HEADLINE_ROWS:    # and its own words, in lieu of the grade
+                    lines += cite.summary(when, report, "overall_effectiveness")
                 rows.append((row.authority, row.region, describe_report(report), _area_label(national.filter.area),
                              "no grade"))
                 continue
