@@ -166,3 +166,21 @@ def test_a_short_national_list_quotes_each_reports_area_summary_and_headline(tmp
     at = next(i for i, line in enumerate(lines) if "Experiences and progress of care leavers — inadequate" in line)
     assert lines[at + 1] == "Eastshire (2015): The quality of support provided to care leavers is inadequate [2]."
     assert lines[at + 2].startswith("Eastshire (2015): There are widespread and serious failures")
+
+
+def test_a_change_across_the_country_rests_first_on_each_later_reports_words_on_the_change(tmp_path):
+    from dataclasses import replace
+    change = "Since the last inspection in 2015, when services were inadequate, services have improved greatly."
+    later = sif_report("eastshire-2018", [SECTIONS[0], (HEADING, "Children's services in Eastshire are good."),
+                                          (HEADING, change)])
+    later = replace(later, date="2018-07-20", year=2018, inspection_start="2018-05-01", inspection_end="2018-05-20",
+                    published="2018-07-20", judgements=(replace(later.judgements[0], grade="good",
+                                                                date="2018-07-20"),))
+    embedder = HashingEmbedder(64)
+    write_index(tmp_path, [sif_report(), later], embedder, pipeline_version="test")
+    searcher = Searcher(Index.load(tmp_path, embedder_name=embedder.name, pipeline_version="test"), embedder)
+    the_plan = plan(searcher, "Which authorities improved from inadequate to good overall?")
+    assert the_plan.mode == PlanMode.TABLE
+    answer = finish(the_plan, [], engine="extractive")
+    assert answer.text.rstrip().endswith(f"Eastshire (2018): {change.rstrip('.')} [4].")   # read after both grades
+    assert answer.hits[0].paragraph.text == change

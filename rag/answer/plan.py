@@ -299,6 +299,7 @@ def table_plan(question: str, standalone: str, result: SearchResult, national: N
     cite = _Citer(searcher)
     lines: list[str] = []
     rows: list[tuple[str, ...]] = [("Authority", "Region", "Report", "Judgement", "Grade")]
+    leads: list[int] = []       # a change's best evidence: the later report's own words on what changed
     for row in found.rows:
         for report, judgement in zip(row.reports, row.judgements or (None,) * len(row.reports)):
             when = f"{row.authority} ({_year(report_day(report))})"
@@ -315,7 +316,9 @@ def table_plan(question: str, standalone: str, result: SearchResult, national: N
             lines.append(f"{when}: {judgement.label} — {grade_phrase(judgement)} [{cite(judgement)}].")
             rows.append((row.authority, row.region, describe_report(report), judgement.label, grade_phrase(judgement)))
             if len(row.reports) > 1 and report is row.reports[-1]:
-                lines += cite.change(when, report)          # a change: what the later report says changed
+                change = cite.change(when, report)          # a change: what the later report says changed
+                lines += change
+                leads += [cite.passages[-1].key] if change else []
             elif len(found.rows) <= HEADLINE_ROWS:
                 lines += cite.summary(when, report, judgement.area, or_headline=True,   # a short list: summaries too
                                       headline_too=len(found.rows) <= SHORT_LIST)
@@ -333,7 +336,11 @@ def table_plan(question: str, standalone: str, result: SearchResult, national: N
     if found.without_grade and national.filter.grades and NO_GRADE not in national.filter.grades:
         notes = (f"{len(found.without_grade)} authorities' latest reports give no such grade and are not counted: "
                  f"{join_names(list(found.without_grade))}.",)
-    group = Group(None, tuple(cite.passages), standalone)
+    # What the answer rests on, best first: for changes, each row's own words on the change (they state both
+    # grades), then the rest in the order cited.
+    first = {key: i for i, key in enumerate(dict.fromkeys(leads))}
+    passages = sorted(cite.passages, key=lambda p: (p.key not in first, first.get(p.key, p.key)))
+    group = Group(None, tuple(passages), standalone)
     return Plan(question, standalone, result, PlanMode.TABLE, (group,), text="\n".join(lines),
                 preface=preface, notes=notes, table=tuple(rows) if len(rows) > 1 else ())
 
