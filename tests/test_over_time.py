@@ -228,3 +228,14 @@ def test_a_report_without_the_grade_asked_for_cites_the_grades_it_does_give(sear
     line = next(x for x in result.text.split("\n") if x.startswith("Liverpool (2026): The impact of leaders"))
     assert line.endswith("— good [1].") and result.citations[0].paragraph.report == "liverpool-2026"
     assert all(c.verified for c in result.claims)
+
+
+def test_a_report_without_the_grade_asked_still_shows_the_grade_asked_in_its_other_areas(searcher):
+    # Liverpool 2026 has no overall effectiveness grade (inspected after April 2026) but requires improvement
+    # for care leavers: 'no one requires improvement overall in 2026' must not hide it.
+    the_plan, result = answer(searcher, "Which councils were judged requires improvement overall in reports "
+                                        "published in 2026?")
+    assert the_plan.mode == PlanMode.TABLE
+    line = next(x for x in result.text.split("\n") if x.startswith("Liverpool (2026): no overall effectiveness"))
+    assert "The experiences and progress of care leavers — requires improvement [" in line
+    assert "reports in scope give no such grade and are not counted: Liverpool" in result.text

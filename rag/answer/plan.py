@@ -334,8 +334,10 @@ def table_plan(question: str, standalone: str, result: SearchResult, national: N
         lines += _nearest_grades(found, national, cite)
     notes = ()
     if found.without_grade and national.filter.grades and NO_GRADE not in national.filter.grades:
-        notes = (f"{len(found.without_grade)} authorities' latest reports give no such grade and are not counted: "
+        whose = "latest reports give" if national.filter.scope == "latest" else "reports in scope give"
+        notes = (f"{len(found.without_grade)} authorities' {whose} no such grade and are not counted: "
                  f"{join_names(list(found.without_grade))}.",)
+        lines += _graded_otherwise(found, national, cite)
     # What the answer rests on, best first: for changes, each row's own words on the change (they state both
     # grades), then the rest in the order cited.
     first = {key: i for i, key in enumerate(dict.fromkeys(leads))}
@@ -343,6 +345,20 @@ def table_plan(question: str, standalone: str, result: SearchResult, national: N
     group = Group(None, tuple(passages), standalone)
     return Plan(question, standalone, result, PlanMode.TABLE, (group,), text="\n".join(lines),
                 preface=preface, notes=notes, table=tuple(rows) if len(rows) > 1 else ())
+
+
+def _graded_otherwise(found: TableResult, national: NationalQuestion, cite: _Citer) -> list[str]:
+    """Reports without the grade asked for (no overall effectiveness grade from April 2026) that give the
+    grade asked in another area: 'none was inadequate overall' would hide an inadequate for leadership."""
+    lines: list[str] = []
+    for report in found.ungraded:
+        hits = [j for j in report.judgements if not j.service and j.grade in national.filter.grades]
+        if hits and len(lines) < HEADLINE_ROWS:
+            when = f"{report.authority} ({_year(report_day(report))})"
+            lines.append(f"{when}: no {_area_label(national.filter.area)} grade; "
+                         + "; ".join(f"{j.label} — {grade_phrase(j)}" for j in hits) + f" [{cite(hits[0])}].")
+            lines += cite.summary(when, report, "overall_effectiveness")     # its own words on the whole service
+    return lines
 
 
 def _nearest_grades(found: TableResult, national: NationalQuestion, cite: _Citer) -> list[str]:

@@ -82,7 +82,8 @@ class TableResult:
     rows: tuple[TableRow, ...]
     considered: int = 0                                   # authorities looked at
     reports: tuple[Report, ...] = field(default=(), repr=False)   # what was selected from
-    without_grade: tuple[str, ...] = ()                  # authorities whose latest report gives no such grade
+    without_grade: tuple[str, ...] = ()                  # authorities whose report in scope gives no such grade
+    ungraded: tuple[Report, ...] = field(default=(), repr=False)   # those reports
 
 
 def inspections(reports: Sequence[Report], frameworks: frozenset[str] = frozenset()) -> dict[str, list[Report]]:
@@ -109,6 +110,7 @@ def select(reports: Sequence[Report], wanted: TableFilter) -> TableResult:
     by_authority = inspections(reports, wanted.frameworks)
     rows: list[TableRow] = []
     without: list[str] = []
+    ungraded: list[Report] = []
     considered = 0
     for authority, mine in by_authority.items():
         place = facts(authority)
@@ -131,14 +133,14 @@ def select(reports: Sequence[Report], wanted: TableFilter) -> TableResult:
         for report in (dated[-1:] if wanted.scope == "latest" else dated):
             stated = _stated(report, wanted)
             if stated is None:
-                if wanted.scope == "latest":
-                    without.append(authority)
+                without += [] if authority in without else [authority]
+                ungraded.append(report)
                 if NO_GRADE in wanted.grades:
                     rows.append(TableRow(authority, (report,), (), place.region if place else ""))
                 continue
             if not wanted.grades or all(j.grade in wanted.grades for j in stated):
                 rows.append(TableRow(authority, (report,), stated, place.region if place else ""))
-    return TableResult(wanted, tuple(rows), considered, tuple(reports), tuple(without))
+    return TableResult(wanted, tuple(rows), considered, tuple(reports), tuple(without), tuple(ungraded))
 
 
 def _stated(report: Report, wanted: TableFilter) -> tuple[Judgement, ...] | None:
