@@ -19,7 +19,7 @@ from rag.text.words import join_names
 
 
 def judgement_plan(question: str, standalone: str, result: SearchResult, rows: list[Judgement],
-                    searcher: Searcher, areas: Sequence[str] = (), earlier_years: Sequence[str] = ()) -> Plan:
+                   searcher: Searcher, areas: Sequence[str] = (), earlier_years: Sequence[str] = ()) -> Plan:
     """One line per report and area asked, each citing the paragraph that states the grade; several
     reports of one authority (a timeline) in date order, with a table of them."""
     query = result.query
@@ -71,7 +71,6 @@ def judgement_plan(question: str, standalone: str, result: SearchResult, rows: l
     group = Group(None, tuple(cite.passages), standalone)
     return Plan(question, standalone, result, PlanMode.JUDGEMENT, (group,), text="\n".join(lines),
                 judgements=tuple(rows), table=table)
-
 
 
 class Citer:
