@@ -128,3 +128,12 @@ def test_rag_eval_agrees_with_score_py_on_the_dev_run(dev_run, score_py):
     ours = score_answers(load_gold(GOLD), rows).to_json()
     theirs = score.score(gold, [{"id": i, **r} for i, r in rows.items()])
     assert ours["overall"] == theirs["overall"] and ours["by_type"] == theirs["by_type"]
+
+
+def test_a_grade_and_a_figure_asked_together_get_the_grade_asked_and_not_a_neighbours(assistant):
+    answer = assistant.ask("What did Ofsted conclude about Hillingdon's LSCB, and how many children were the "
+                           "subject of a child protection plan?")
+    assert "Hillingdon (2013): Local Safeguarding Children Board — requires improvement" in answer.text
+    # 'child protection plan' names a figure asked for, not the help and protection grade.
+    assert "help and protection —" not in answer.text and not answer.abstained
+    assert "I read this as" not in answer.text           # one authority named: not a question about the country

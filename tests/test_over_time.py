@@ -173,6 +173,12 @@ def test_a_national_question_is_read_as_a_table_filter():
 def test_a_question_about_one_authority_is_not_national():
     query = parse_query("What did inspectors say about caseloads in Hackney?", ["Hackney"])
     assert national_question(query.text, query) is None
+    # 'How many children ... were' counts children of the one authority named, not authorities.
+    query = parse_query("What did Ofsted conclude about Hackney's LSCB, and how many children were on child "
+                        "protection plans?", ["Hackney"])
+    assert national_question(query.text, query) is None
+    query = parse_query("How many councils were judged inadequate, like Hackney?", ["Hackney"])
+    assert national_question(query.text, query) is not None
 
 
 # ---- answers --------------------------------------------------------------------------------------------

@@ -184,3 +184,16 @@ def test_a_change_across_the_country_rests_first_on_each_later_reports_words_on_
     answer = finish(the_plan, [], engine="extractive")
     assert answer.text.rstrip().endswith(f"Eastshire (2018): {change.rstrip('.')} [4].")   # read after both grades
     assert answer.hits[0].paragraph.text == change
+
+
+def test_the_headline_is_a_sentence_of_findings_not_a_title_the_grade_scale_or_the_areas_facts():
+    sections = [("London Borough of Eastshire", "Inspection of services for children in need of help and protection, "
+                                                "children looked after and care leavers and"),
+                ("The inspection judgements and what they mean",
+                 "All inspection judgements are made using the following four-point scale."),
+                *[("Service information", f"Eastshire has a resident population of {n},000 children and young "
+                                          "people.") for n in range(30, 42)],
+                ("Overall effectiveness | Grade 2 (good)", "The overall effectiveness of the council and its partners "
+                                                           "is good. Ambitious targets for improvement are set.")]
+    assert headline(sif_report(sections=sections)) == (
+        "eastshire-2015:0014", "The overall effectiveness of the council and its partners is good.")

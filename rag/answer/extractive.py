@@ -38,6 +38,11 @@ def expected_kinds(question: str) -> set[str]:
     return kinds
 
 
+def asks_two_things(question: str) -> bool:
+    """'What did the review conclude, and how many children ...?': two question words, two things asked."""
+    return len(re.findall(r"\b(?:what|how|why|which|who|when|where)\b", question.lower())) > 1
+
+
 _PHRASE_END = frozenset("""are were is was be been being have has had did do does in on at by with for of who which
 that than this these those across per during under over from into""".split())
 
@@ -139,7 +144,7 @@ def best_sentences(question: str, passages: Sequence[Passage], *, limit: int = M
     kinds = expected_kinds(question)
     counted = counted_words(question)
     asked_dates = month_years(question)
-    two_part = len(re.findall(r"\b(?:what|how|why|which|who|when|where)\b", question.lower())) > 1
+    two_part = asks_two_things(question)
     scored: list[tuple[float, int, int, str, set[str]]] = []
     known = frozenset(_plain(w) for p in passages for w in (p.hit.report.authority or "").split())
     for rank, passage in enumerate(passages):

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from rag.answer.citations import Checked, check, merge
-from rag.answer.extractive import expected_kinds, has_kind
+from rag.answer.extractive import asks_two_things, expected_kinds, has_kind
 from rag.answer.plan import Plan, PlanMode, grade_phrase
 from rag.records import NOT_IN_REPORTS, REPORT_SILENT, Answer, Claim
 from rag.search.question import Query
@@ -100,8 +100,8 @@ def _answers_the_kind_asked(p: Plan, claims: Sequence[Claim]) -> bool:
     """A 'how many' question needs a number, a 'what is it called' one a name: verified sentences that
     hold none do not answer it (they only say something true nearby)."""
     kinds = expected_kinds(p.groups[0].topic or p.standalone)
-    if not kinds:
-        return True
+    if not kinds or p.grades and asks_two_things(p.standalone):
+        return True         # a grade and a figure asked together: the grade answers one of the two
     known = frozenset(w.lower() for a in p.query.authorities for w in a.split())
     return any(has_kind(c.sentence, kind, p.standalone, known) for c in claims if c.verified for kind in kinds)
 

@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from rag.answer.extractive import expected_kinds
+from rag.answer.extractive import asks_two_things, expected_kinds
 from rag.answer.from_data import grade_phrase, judgement_plan, table_plan, year_of
 from rag.answer.plans import Group, Plan, PlanMode
 from rag.answer.verify import Passage
@@ -45,7 +45,9 @@ def plan(searcher: Searcher, question: str, history: Sequence[dict] = (), *, k: 
         return Plan(question, standalone, result, PlanMode.ABSTAIN, text=NOT_IN_REPORTS)
     preface = " ".join(x for x in (result.conflict, *(c.note for c in result.choices if c.missing)) if x)
     notes = tuple(c.note for c in result.choices if c.note and not c.missing)
-    found = _judgements_asked(searcher, query, result)
+    # A grade and a figure asked together ('what did it conclude, and how many ...?'): the grades come from
+    # the table beside prose that answers the rest, not from the table alone.
+    found = None if _asks_a_figure_too(query) else _judgements_asked(searcher, query, result)
     if found is not None and not _asks_why(standalone):
         return replace(judgement_plan(question, standalone, result, found, searcher), preface=preface,
                        notes=notes)
@@ -106,6 +108,26 @@ def _asks_why(question: str) -> bool:
                           question, re.I))
 
 
+_PARTS = re.compile(r",?\s+and\s+(?=(?:what|how|why|which|who|when|where)\b)|[;?]\s+", re.I)
+
+
+def _asks_a_figure_too(query: Query) -> bool:
+    return asks_two_things(query.text) and any(expected_kinds(part) for part in _PARTS.split(query.text) if part)
+
+
+def _areas_of_graded_parts(query: Query, searcher: Searcher) -> list[str]:
+    """The areas named where the question asks how they did: a grade answers 'how did they do', not 'how
+    many' or 'when' ('What did the review of the LSCB conclude, and how many children were on child
+    protection plans?' asks about the LSCB, not about help and protection)."""
+    if not asks_two_things(query.text):
+        return [] if expected_kinds(query.text) else list(query.areas_named)
+    graded: set[str] = set()
+    for part in _PARTS.split(query.text):
+        if part.strip() and not expected_kinds(part):
+            graded |= set(parse_query(part, searcher.authorities).areas_named)
+    return [a for a in query.areas_named if a in graded]
+
+
 def _area_grades(searcher: Searcher, query: Query, result: SearchResult,
                  given: tuple[Passage, ...]) -> tuple[str, tuple[Passage, ...]]:
     """A question about an area Ofsted grades ('how did X do on care leavers?', 'why was it judged
@@ -113,9 +135,9 @@ def _area_grades(searcher: Searcher, query: Query, result: SearchResult,
     hopeful paragraph cannot hide an inadequate grade."""
     why = _asks_why(query.text) and query.asks_judgement
     # 'Overall' in a question that asks no grade is a manner of speaking, not the overall judgement.
-    areas = [a for a in query.areas_named if why or a != "overall_effectiveness"]
-    if not areas or (query.asks_judgement and not why) or expected_kinds(query.text):
-        return "", ()               # a grade answers 'how did they do', not 'how many' or 'when'
+    areas = [a for a in _areas_of_graded_parts(query, searcher) if why or a != "overall_effectiveness"]
+    if not areas or (query.asks_judgement and not why and not _asks_a_figure_too(query)):
+        return "", ()
 
     lines: list[str] = []
     passages: list[Passage] = []

@@ -247,7 +247,9 @@ _NOT_HEADLINE = re.compile(r"^(?:Inspection dates?|Lead inspector|Reports? publi
                            re.I)
 # Sections of a report's opening that describe the area or earlier inspections, never this report's summary.
 _NOT_SUMMARY_SECTION = re.compile(r"\b(?:previous|earlier|last)\b.*\binspections?\b|information about|"
-                                  r"other information|children living in|about this (?:inspection|area)", re.I)
+                                  r"other information|children living in|about this (?:inspection|area)"
+                                  r"|judge?ments (?:and )?what they mean", re.I)
+_CONTEXT_SECTION = re.compile(r"^service information$", re.I)    # the area's facts, as the section's own heading
 HEADLINE_SEARCH_PARAGRAPHS = 12
 
 
@@ -257,9 +259,11 @@ def headline(report: Report) -> tuple[str, str] | None:
     inspection ('Children in Bromley receive exceptionally strong services.', or under 'Children's services
     in Sunderland are inadequate', 'There are widespread and serious failures ...'); None when it has none."""
     def summarises(p: Paragraph) -> bool:
-        return not any(_NOT_SUMMARY_SECTION.search(h) for h in p.headings)
+        return not any(_NOT_SUMMARY_SECTION.search(h) for h in p.headings) and not (
+            p.headings and _CONTEXT_SECTION.match(p.headings[-1]))
 
-    return _first_full_paragraph(report.paragraphs[:HEADLINE_SEARCH_PARAGRAPHS], summarises, report.year)
+    opening = [p for p in report.paragraphs if summarises(p)][:HEADLINE_SEARCH_PARAGRAPHS]
+    return _first_full_paragraph(opening, lambda p: True, report.year)
 
 
 def area_summary(report: Report, area: str) -> tuple[str, str] | None:
@@ -289,14 +293,15 @@ def _first_full_paragraph(paragraphs: Sequence[Paragraph], wanted: Callable[[Par
         while lines and (_NOT_HEADLINE.match(lines[0]) or len(lines) > 1 and lines[0].strip().rstrip(".") in titles):
             lines.pop(0)
         body = "\n".join(lines)
-        if len(body.split()) < 8 or body in paragraph.headings:
-            continue
+        if len(body.split()) < 8 or body in paragraph.headings or not _ENDS_SENTENCE.search(body):
+            continue                        # too short, its heading again, or a title ('... care leavers and')
         sentence = next((s for s in split_sentences(body) or [body] if not recounts_earlier_grade(s, year)), None)
         if sentence is not None:
             return paragraph.id, sentence
     return None
 
 
+_ENDS_SENTENCE = re.compile(r"[.!?…][\"'”’)]?\s*$")
 _GRADE_WORD = re.compile(rf"\b(?:{GRADE_WORDS})\b", re.I)
 _CHANGE_WORD = re.compile(r"\b(?:since|improv\w*|deteriorat\w*|declin\w*|sustain\w*|maintain\w*|strengthen\w*"
                           r"|weaken\w*|worse|better|progress\w*|remain\w*|now)\b", re.I)

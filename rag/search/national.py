@@ -68,6 +68,8 @@ def national_question(question: str, query: Query) -> NationalQuestion | None:
     anchor = query.authorities[0] if neighbours and query.authorities else None
     if not anchor and not region and len(query.authorities) >= 2:
         return None                                 # named authorities: a comparison, not the country
+    if not anchor and not region and query.authorities and not re.search(rf"\b{_MANY}\b", question, re.I):
+        return None                                 # 'how many children in Wandsworth were ...': one authority
     areas = query.judgement_areas
     area = EVERY_AREA if _ALL_AREAS.search(question) else (areas[0] if areas else "overall_effectiveness")
     authorities: frozenset[str] = frozenset()
