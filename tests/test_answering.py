@@ -137,3 +137,35 @@ def test_a_grade_and_a_figure_asked_together_get_the_grade_asked_and_not_a_neigh
     # 'child protection plan' names a figure asked for, not the help and protection grade.
     assert "help and protection —" not in answer.text and not answer.abstained
     assert "I read this as" not in answer.text           # one authority named: not a question about the country
+    assert "218 children and young people were the subject of a child protection plan" in answer.text
+
+
+def test_each_part_of_a_two_part_question_is_searched_in_the_same_reports_and_interleaved():
+    from dataclasses import replace
+
+    from rag.answer.plan import _searched_by_part
+    from rag.records import Hit, Paragraph, Report
+    from rag.search.question import parse_query
+    from rag.search.retrieval import SearchResult
+    report = Report(id="r", file="r.md", sha256="r", title="Inspection of Eastshire", authority="Eastshire",
+                    report_type="ofsted_sif", date="2015-07-20", year=2015)
+
+    def hit(text: str) -> Hit:
+        return Hit(Paragraph(f"r:{text}", "r", 0, text, text, ("Section",), None, 1), report, 1.0)
+
+    class Parts:                        # each part's own ranking, as the searcher would give it
+        searched: list = []
+
+        def search(self, part, k, report_ids=None):
+            self.searched.append((part, tuple(report_ids)))
+            lscb = [hit(f"lscb {i}") for i in range(k)]
+            plans = [hit(f"plans {i}") for i in range(k)]
+            return SearchResult(parse_query(part, []), tuple(plans if "how many" in part else lscb))
+
+    question = "What did Ofsted conclude about the LSCB, and how many children were on child protection plans?"
+    whole = SearchResult(parse_query(question, []), tuple(hit(f"lscb {i}") for i in range(10)), reports=("r",))
+    searcher = Parts()
+    merged = _searched_by_part(searcher, question, whole, 4)
+    assert [h.paragraph.text for h in merged.hits] == ["lscb 0", "plans 0", "lscb 1", "plans 1"]
+    assert all(ids == ("r",) for _, ids in searcher.searched)     # the reports the whole question chose
+    assert replace(merged, hits=()) == replace(whole, hits=())

@@ -47,7 +47,7 @@ def plan(searcher: Searcher, question: str, history: Sequence[dict] = (), *, k: 
     notes = tuple(c.note for c in result.choices if c.note and not c.missing)
     # A grade and a figure asked together ('what did it conclude, and how many ...?'): the grades come from
     # the table beside prose that answers the rest, not from the table alone.
-    found = None if _asks_a_figure_too(query) else _judgements_asked(searcher, query, result)
+    found = None if _asks_a_figure_too(query, searcher) else _judgements_asked(searcher, query, result)
     if found is not None and not _asks_why(standalone):
         return replace(judgement_plan(question, standalone, result, found, searcher), preface=preface,
                        notes=notes)
@@ -61,6 +61,8 @@ def plan(searcher: Searcher, question: str, history: Sequence[dict] = (), *, k: 
             return replace(judgement_plan(question, standalone, result, summary, searcher,
                                            areas=("overall_effectiveness",), earlier_years=_missing_years(result)),
                            preface=preface, notes=notes)
+    if _asks_a_figure_too(query, searcher) and not result.by_authority:
+        result = _searched_by_part(searcher, standalone, result, k)
     if result.by_authority:
         groups = []
         key = 1
@@ -111,8 +113,26 @@ def _asks_why(question: str) -> bool:
 _PARTS = re.compile(r",?\s+and\s+(?=(?:what|how|why|which|who|when|where)\b)|[;?]\s+", re.I)
 
 
-def _asks_a_figure_too(query: Query) -> bool:
-    return asks_two_things(query.text) and any(expected_kinds(part) for part in _PARTS.split(query.text) if part)
+def _searched_by_part(searcher: Searcher, question: str, result: SearchResult, k: int) -> SearchResult:
+    """Two things asked at once ('what did the review conclude, and how many children ...?'): each part
+    searched on its own in the same reports and the lists interleaved, so one part's paragraphs cannot
+    crowd out the other's."""
+    parts = [part for part in _PARTS.split(question) if topic_words(part)]
+    if len(parts) < 2 or not result.reports:
+        return result
+    lists = [searcher.search(part, k, report_ids=result.reports).hits for part in parts] + [result.hits]
+    merged: dict[str, Hit] = {}
+    for rank in range(k):
+        for hits in lists:
+            if rank < len(hits):
+                merged.setdefault(hits[rank].paragraph.id, hits[rank])
+    return replace(result, hits=tuple(list(merged.values())[:k]))
+
+
+def _asks_a_figure_too(query: Query, searcher: Searcher) -> bool:
+    """A grade and a figure asked together: one part asks how an area did, another for a number or date."""
+    return (asks_two_things(query.text) and any(expected_kinds(part) for part in _PARTS.split(query.text) if part)
+            and bool(_areas_of_graded_parts(query, searcher)))
 
 
 def _areas_of_graded_parts(query: Query, searcher: Searcher) -> list[str]:
@@ -136,7 +156,7 @@ def _area_grades(searcher: Searcher, query: Query, result: SearchResult,
     why = _asks_why(query.text) and query.asks_judgement
     # 'Overall' in a question that asks no grade is a manner of speaking, not the overall judgement.
     areas = [a for a in _areas_of_graded_parts(query, searcher) if why or a != "overall_effectiveness"]
-    if not areas or (query.asks_judgement and not why and not _asks_a_figure_too(query)):
+    if not areas or (query.asks_judgement and not why and not _asks_a_figure_too(query, searcher)):
         return "", ()
 
     lines: list[str] = []
