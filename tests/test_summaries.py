@@ -4,6 +4,8 @@ records of an earlier inspection the corpus lacks; and 'summarise the 2025 inspe
 nearest report's grades and summary (rag.answer.plan)."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from rag.answer.finish import finish
@@ -12,6 +14,7 @@ from rag.errors import NotFound
 from rag.index.embedding import HashingEmbedder
 from rag.index.reader import Index
 from rag.index.writer import write_index
+from rag.ofsted.frameworks import NO_OVERALL_GRADE
 from rag.ofsted.table import area_summary, earlier_inspection_statements, headline, recounts_earlier_grade
 from rag.records import Judgement, Paragraph, Report
 from rag.search.retrieval import Searcher
@@ -29,6 +32,13 @@ SECTIONS = [
     (CARE_LEAVERS, "The quality of support provided to care leavers is inadequate. Risks are not recognised."),
     (CARE_LEAVERS, "Personal advisers are allocated late and many care leavers do not know who they are."),
 ]
+
+
+def searcher_over(folder, reports: list[Report]) -> Searcher:
+    """A searcher over an index of these reports, written with the hashing embedder."""
+    embedder = HashingEmbedder(64)
+    write_index(folder, reports, embedder, pipeline_version="test")
+    return Searcher(Index.load(folder, embedder_name=embedder.name, pipeline_version="test"), embedder)
 
 
 def sif_report(rid: str = "eastshire-2015", sections=SECTIONS) -> Report:
@@ -72,9 +82,7 @@ def test_what_a_later_report_records_of_an_earlier_inspection():
 
 
 def test_summarise_a_missing_years_inspection_gives_the_nearest_reports_grades_and_summary(tmp_path):
-    embedder = HashingEmbedder(64)
-    write_index(tmp_path, [sif_report()], embedder, pipeline_version="test")
-    searcher = Searcher(Index.load(tmp_path, embedder_name=embedder.name, pipeline_version="test"), embedder)
+    searcher = searcher_over(tmp_path, [sif_report()])
     the_plan = plan(searcher, "Summarise the findings of Eastshire's 2012 children's services inspection.")
     assert the_plan.mode == PlanMode.JUDGEMENT
     answer = finish(the_plan, [], engine="extractive")
@@ -97,13 +105,10 @@ def test_a_short_paragraph_id_finds_its_paragraph_when_one_report_has_it(tmp_pat
 
 
 def test_how_do_two_authorities_compare_gives_each_ones_grades_and_summary(tmp_path):
-    from dataclasses import replace
     west = sif_report("westshire-2015")
     west = replace(west, authority="Westshire", judgements=tuple(replace(j, authority="Westshire")
                                                                  for j in west.judgements))
-    embedder = HashingEmbedder(64)
-    write_index(tmp_path, [sif_report(), west], embedder, pipeline_version="test")
-    searcher = Searcher(Index.load(tmp_path, embedder_name=embedder.name, pipeline_version="test"), embedder)
+    searcher = searcher_over(tmp_path, [sif_report(), west])
     for question in ("Both councils were inspected in 2015. How did Eastshire and Westshire compare?",
                      "Compare Eastshire and Westshire.", "Compare the latest Ofsted grades for Eastshire and Westshire."):
         the_plan = plan(searcher, question)
@@ -131,9 +136,6 @@ def test_a_summary_sentence_says_what_this_inspection_found_not_only_an_earlier_
 
 
 def test_a_report_without_an_overall_grade_is_summarised_in_its_own_words(tmp_path):
-    from dataclasses import replace
-
-    from rag.ofsted.frameworks import NO_OVERALL_GRADE
     rid = "eastshire-2026"
     headline_text = "Children, care leavers and families in Eastshire benefit greatly from outstanding services."
     texts = ["The impact of leaders on social work practice with children and families | Outstanding",
@@ -146,9 +148,7 @@ def test_a_report_without_an_overall_grade_is_summarised_in_its_own_words(tmp_pa
     report = replace(sif_report(rid), report_type="ofsted_ilacs", date="2026-08-18", year=2026,
                      inspection_start="2026-07-06", inspection_end="2026-07-10", published="2026-08-18",
                      variant=f"standard, {NO_OVERALL_GRADE}", paragraphs=paragraphs, judgements=(leaders,))
-    embedder = HashingEmbedder(64)
-    write_index(tmp_path, [report], embedder, pipeline_version="test")
-    searcher = Searcher(Index.load(tmp_path, embedder_name=embedder.name, pipeline_version="test"), embedder)
+    searcher = searcher_over(tmp_path, [report])
     answer = finish(plan(searcher, "What was Eastshire's overall effectiveness judgement in 2026?"), [],
                     engine="extractive")
     assert "the report gives no overall effectiveness grade" in answer.text
@@ -156,9 +156,7 @@ def test_a_report_without_an_overall_grade_is_summarised_in_its_own_words(tmp_pa
 
 
 def test_a_short_national_list_quotes_each_reports_area_summary_and_headline(tmp_path):
-    embedder = HashingEmbedder(64)
-    write_index(tmp_path, [sif_report()], embedder, pipeline_version="test")
-    searcher = Searcher(Index.load(tmp_path, embedder_name=embedder.name, pipeline_version="test"), embedder)
+    searcher = searcher_over(tmp_path, [sif_report()])
     the_plan = plan(searcher, "Which councils were judged inadequate for care leavers?")
     assert the_plan.mode == PlanMode.TABLE
     answer = finish(the_plan, [], engine="extractive")
@@ -169,16 +167,13 @@ def test_a_short_national_list_quotes_each_reports_area_summary_and_headline(tmp
 
 
 def test_a_change_across_the_country_rests_first_on_each_later_reports_words_on_the_change(tmp_path):
-    from dataclasses import replace
     change = "Since the last inspection in 2015, when services were inadequate, services have improved greatly."
     later = sif_report("eastshire-2018", [SECTIONS[0], (HEADING, "Children's services in Eastshire are good."),
                                           (HEADING, change)])
     later = replace(later, date="2018-07-20", year=2018, inspection_start="2018-05-01", inspection_end="2018-05-20",
                     published="2018-07-20", judgements=(replace(later.judgements[0], grade="good",
                                                                 date="2018-07-20"),))
-    embedder = HashingEmbedder(64)
-    write_index(tmp_path, [sif_report(), later], embedder, pipeline_version="test")
-    searcher = Searcher(Index.load(tmp_path, embedder_name=embedder.name, pipeline_version="test"), embedder)
+    searcher = searcher_over(tmp_path, [sif_report(), later])
     the_plan = plan(searcher, "Which authorities improved from inadequate to good overall?")
     assert the_plan.mode == PlanMode.TABLE
     answer = finish(the_plan, [], engine="extractive")

@@ -47,7 +47,8 @@ def plan(searcher: Searcher, question: str, history: Sequence[dict] = (), *, k: 
     notes = tuple(c.note for c in result.choices if c.note and not c.missing)
     # A grade and a figure asked together ('what did it conclude, and how many ...?'): the grades come from
     # the table beside prose that answers the rest, not from the table alone.
-    found = None if _asks_a_figure_too(query, searcher) else _judgements_asked(searcher, query, result)
+    figure_too = _asks_a_figure_too(query, searcher)
+    found = None if figure_too else _judgements_asked(searcher, query, result)
     if found is not None and not _asks_why(standalone):
         return replace(judgement_plan(question, standalone, result, found, searcher), preface=preface,
                        notes=notes)
@@ -61,7 +62,7 @@ def plan(searcher: Searcher, question: str, history: Sequence[dict] = (), *, k: 
             return replace(judgement_plan(question, standalone, result, summary, searcher,
                                            areas=("overall_effectiveness",), earlier_years=_missing_years(result)),
                            preface=preface, notes=notes)
-    if _asks_a_figure_too(query, searcher) and not result.by_authority:
+    if figure_too and not result.by_authority:
         result = _searched_by_part(searcher, standalone, result, k)
     if result.by_authority:
         groups = []
@@ -73,7 +74,7 @@ def plan(searcher: Searcher, question: str, history: Sequence[dict] = (), *, k: 
             groups.append(Group(authority, passages, _for_authority(query, authority), query.topic or query.text))
         return Plan(question, standalone, result, PlanMode.COMPARE, tuple(groups), preface=preface, notes=notes)
     passages = tuple(Passage(i, h) for i, h in enumerate(result.hits[:context_k], start=1))
-    grades, graded = _area_grades(searcher, query, result, passages)
+    grades, graded = _area_grades(searcher, query, result, passages, figure_too)
     group = Group(None, passages + graded, standalone, query.topic or standalone)
     return Plan(question, standalone, result, PlanMode.SINGLE, (group,), preface=preface, notes=notes, grades=grades)
 
@@ -148,15 +149,15 @@ def _areas_of_graded_parts(query: Query, searcher: Searcher) -> list[str]:
     return [a for a in query.areas_named if a in graded]
 
 
-def _area_grades(searcher: Searcher, query: Query, result: SearchResult,
-                 given: tuple[Passage, ...]) -> tuple[str, tuple[Passage, ...]]:
+def _area_grades(searcher: Searcher, query: Query, result: SearchResult, given: tuple[Passage, ...],
+                 figure_too: bool = False) -> tuple[str, tuple[Passage, ...]]:
     """A question about an area Ofsted grades ('how did X do on care leavers?', 'why was it judged
     inadequate?') gets that grade from the judgements table beside the prose the engine writes, so a
     hopeful paragraph cannot hide an inadequate grade."""
     why = _asks_why(query.text) and query.asks_judgement
     # 'Overall' in a question that asks no grade is a manner of speaking, not the overall judgement.
     areas = [a for a in _areas_of_graded_parts(query, searcher) if why or a != "overall_effectiveness"]
-    if not areas or (query.asks_judgement and not why and not _asks_a_figure_too(query, searcher)):
+    if not areas or (query.asks_judgement and not why and not figure_too):
         return "", ()
 
     lines: list[str] = []

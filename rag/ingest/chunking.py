@@ -215,7 +215,6 @@ def _continues(prev: Block, block: Block) -> bool:
         return block.kind == "paragraph" or block.after_break
     if prev.kind == "bullet" and _TRAILING_JOINER.search(prev.text):
         return block.kind == "paragraph"   # '• ... under the age of 18 live in' + 'Surrey. This is 22% ...'
-
     if len(prev.text) < 100:             # a short unpunctuated line is a label ('Inspection date: ...')
         return False
     return block.kind == "paragraph" and not _heading_like(block) and (prev.kind == "paragraph" or block.after_break)

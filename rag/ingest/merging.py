@@ -62,8 +62,8 @@ def form_judgement_boxes(blocks: list[Merged]) -> list[Merged]:
     """'Inspection dates: ...', 'Report published: ...' and 'Lead inspector: ...' right before a grade table
     or a judgement standing alone that heads the report become its first lines, and that judgement
     ('Children's services in X are inadequate', 'The overall judgement is requires improvement') joins the
-    table or the paragraph right under it. The paragraph cited for a grade then says which inspection made it, and why or with
-    which other grades."""
+    table or the paragraph right under it. The paragraph cited for a grade then says which inspection made
+    it, and why or with which other grades."""
     out: list[Merged] = []
     waiting: Merged | None = None      # an overall judgement with nothing under it yet
     for block in blocks:
@@ -107,8 +107,7 @@ def _judgement_alone(block: Merged, after_front_matter: bool) -> bool:
 def _can_follow_judgement(block: Merged) -> bool:
     if block.kind == "table":
         return True
-    return (block.kind == "paragraph" and not block.number and not block.grade_statement
-            and not FRONT_MATTER.match(block.text))
+    return block.kind == "paragraph" and not block.number and not block.grade_statement and not _is_front_matter(block)
 
 
 def _prepend(block: Merged, before: list[Merged]) -> None:

@@ -69,7 +69,7 @@ def same_area(area: str) -> frozenset[str]:
 GRADE_ORDER = ("outstanding", "good", "requires improvement", "adequate", "inadequate")
 
 GRADE_WORDS = r"outstanding|good|requires? improvement(?: to be good)?|adequate|inadequate"
-_GRADE = re.compile(rf"\b({GRADE_WORDS})\b", re.I)
+GRADE_WORD = re.compile(rf"\b({GRADE_WORDS})\b", re.I)
 _NUMBERED_GRADE = re.compile(r"Grade ([1-4]) \((outstanding|good|adequate|inadequate)\)", re.I)
 # A grade written inside a heading by a table-to-text conversion: capitalised, as in the table cell.
 GRADE_IN_HEADING = re.compile(r"\b(?:Requires [Ii]mprovement|Inadequate|Outstanding|Good|Adequate)\b")
@@ -177,5 +177,5 @@ def grade_in(text: str) -> str | None:
     numbered = _NUMBERED_GRADE.search(text)
     if numbered:
         return normalise_grade(numbered.group(2))
-    match = _GRADE.search(text)
+    match = GRADE_WORD.search(text)
     return normalise_grade(match.group(1)) if match else None

@@ -174,7 +174,7 @@ def _graded_headings(report_id: str, authority: str, when: str, paragraphs: Sequ
     for area, judgement in found.items():
         said = next((p for p in paragraphs if p.kind == "paragraph" and not about_earlier(p)
                      and any(s.area == area and s.grade == judgement.grade and not s.earlier
-                             for s in find_statements(split_sentences(p.text)[0] if p.text else ""))), None)
+                             for s in find_statements(next(iter(split_sentences(p.text)), "")))), None)
         if said is not None:
             found[area] = replace(judgement, paragraph_id=said.id)
     return [found[a] for a in areas if a in found], []

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from rag.ofsted.facts import facts
-from rag.ofsted.grades import AREAS, EARLIER_INSPECTION, GRADE_ORDER, GRADE_WORDS, same_area
+from rag.ofsted.grades import AREAS, EARLIER_INSPECTION, GRADE_ORDER, GRADE_WORD, same_area
 from rag.records import Judgement, Paragraph, Report
 from rag.text.words import split_sentences
 
@@ -302,7 +302,6 @@ def _first_full_paragraph(paragraphs: Sequence[Paragraph], wanted: Callable[[Par
 
 
 _ENDS_SENTENCE = re.compile(r"[.!?…][\"'”’)]?\s*$")
-_GRADE_WORD = re.compile(rf"\b(?:{GRADE_WORDS})\b", re.I)
 _CHANGE_WORD = re.compile(r"\b(?:since|improv\w*|deteriorat\w*|declin\w*|sustain\w*|maintain\w*|strengthen\w*"
                           r"|weaken\w*|worse|better|progress\w*|remain\w*|now)\b", re.I)
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
@@ -311,7 +310,7 @@ _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 def recounts_earlier_grade(sentence: str, year: int | None = None) -> bool:
     """A sentence that only gives the grade of an earlier inspection ('Halton was inspected in March 2020 and
     was judged to be requires improvement to be good'), saying nothing of what this inspection found."""
-    if not _GRADE_WORD.search(sentence) or _CHANGE_WORD.search(_GRADE_WORD.sub(" ", sentence)):
+    if not GRADE_WORD.search(sentence) or _CHANGE_WORD.search(GRADE_WORD.sub(" ", sentence)):
         return False
     earlier_year = year is not None and any(int(y) < year for y in _YEAR.findall(sentence))
     return bool(earlier_year or EARLIER_INSPECTION.search(sentence))
