@@ -236,3 +236,24 @@ def test_pdf_paragraph_after_a_heading_in_the_same_block_stays_after_the_heading
     assert order == ["providing a clear audit of decision-making for children. interim service.",
                      "The experiences and progress of care leavers: outstanding",
                      "41. Care leavers receive a remarkable level of support until they become 25."]
+
+
+def test_pdf_paragraph_numbers_in_the_gutter_of_a_page_that_opens_mid_paragraph():
+    # A page that opens with the end of the paragraph begun on the page before, then '38.', '39.' alone in
+    # the gutter beside their paragraphs, all one block (Cornwall 2019, p. 9): each number starts its own
+    # paragraph; they must not gather at the end of one merged paragraph ('... agenda. 38. 39.').
+    from rag.ingest.pdf import _Line, _cells, _rows
+
+    def line(y: float, text: str, x0: float = 108, x1: float = 520) -> _Line:
+        return _Line(9, 3, x0, y, x1, y + 14, text, 12, False)
+
+    lines = [line(81, "agenda. Corporate parents place high value on outcomes."),
+             line(110, "38.", x0=72, x1=88), line(110, "New commissioning arrangements for psychologists"),
+             line(124, "mean that they provide consultations."),
+             line(153, "39.", x0=72, x1=88), line(153, "Caseloads have significantly reduced and are"),
+             line(167, "described by staff as being manageable.")]
+    cells = [cell for row in _rows(_cells(lines)) for cell in row]
+    assert [line.text for cell in cells for line in cell.lines] == [
+        "agenda. Corporate parents place high value on outcomes.",
+        "38. New commissioning arrangements for psychologists", "mean that they provide consultations.",
+        "39. Caseloads have significantly reduced and are", "described by staff as being manageable."]

@@ -132,22 +132,24 @@ def _same_type(a: _Line, b: _Line) -> bool:
 
 
 def _join_gutters(cells: list[_Cell]) -> list[_Cell]:
-    """'12.' or bullets alone in the gutter, level with lines of a cell to their right: one cell, each mark
-    before its line."""
+    """'12.' or bullets alone in the gutter, each level with a line of a cell to its right: the mark goes
+    before that line (which then starts a numbered paragraph). The cell need not start level with the first
+    mark: a page can open with the end of the paragraph begun on the page before."""
     out = list(cells)
     for gutter in [c for c in cells if all(_GUTTER.match(line.text) for line in c.lines)]:
-        first = gutter.lines[0]
-        target = min((c for c in out if c is not gutter and c.x0 >= gutter.x1 - 1
-                      and abs(c.lines[0].y0 - first.y0) < 4), key=lambda c: c.x0, default=None)
-        if target is None:
-            continue
+        beside = sorted((c for c in out if c is not gutter and c.x0 >= gutter.x1 - 1), key=lambda c: c.x0)
+        joined = False
         for mark in gutter.lines:
-            at = next((i for i, line in enumerate(target.lines) if abs(line.y0 - mark.y0) < 4), None)
-            if at is not None:
-                line = target.lines[at]
-                target.lines[at] = _Line(line.page, line.block, mark.x0, line.y0, line.x1, line.y1,
-                                         f"{mark.text.strip()} {line.text.lstrip()}", line.size, line.bold)
-        out.remove(gutter)
+            for target in beside:
+                at = next((i for i, line in enumerate(target.lines) if abs(line.y0 - mark.y0) < 4), None)
+                if at is not None:
+                    line = target.lines[at]
+                    target.lines[at] = _Line(line.page, line.block, mark.x0, line.y0, line.x1, line.y1,
+                                             f"{mark.text.strip()} {line.text.lstrip()}", line.size, line.bold)
+                    joined = True
+                    break
+        if joined:
+            out.remove(gutter)
     return out
 
 
