@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from rag.ofsted.grades import GRADE_WORD
 from rag.text.words import STOP_WORDS, numbers_in, stem
 
 _TOKEN = re.compile(r"\d[\d,.]*%?|[A-Za-z][A-Za-z'’-]*")
@@ -35,7 +36,6 @@ _ALL = re.compile(r"\b(?:all|every|each|both|always|none|100%)\b", re.I)
 _LIMITED = re.compile(r"\b(?:most|some|many|majority|minority|a number of|several|few|a small number|generally"
                       r"|mostly|often|usually|sometimes|not all|not always|in (?:a|the) (?:small )?number of"
                       r"|or|partly|partially|largely|nearly|almost|mainly|too many|inconsistent(?:ly)?)\b", re.I)
-_GRADE = re.compile(r"\b(outstanding|good|requires? improvement|inadequate|adequate)\b", re.I)
 _GRADING = re.compile(r"\b(?:judged|graded|rated|grade[sd]?|judge?ments?|rating)\b", re.I)
 _EARLIER = re.compile(r"\b(?:previous(?:ly)?|last inspect(?:ed|ion)|earlier|prior|at the last|was last|when last"
                       r"|since (?:the )?(?:last|previous))\b", re.I)
@@ -132,10 +132,10 @@ def _neighbours(tokens: Sequence[str], number: str) -> list[str]:
 
 def grades_bound(claim: str, support: str, report_year: str = "") -> str:
     """A grade the claim states is in the supporting sentences, and not only as an earlier inspection's."""
-    claimed = {_grade(g) for g in _GRADE.findall(claim)}
+    claimed = {_grade(g) for g in GRADE_WORD.findall(claim)}
     if not claimed or not _GRADING.search(claim):
         return ""
-    stated = {_grade(g) for g in _GRADE.findall(support)}
+    stated = {_grade(g) for g in GRADE_WORD.findall(support)}
     if claimed - stated:
         return f"{', '.join(sorted(claimed - stated))} is not the grade the report states"
     earlier = _EARLIER.search(support) or any(y != report_year for y in _YEAR.findall(support)) and report_year
