@@ -19,6 +19,10 @@ def test_the_kind_of_answer_is_read_from_the_question():
     assert expected_kinds("What is the children in care council called?") == {"name"}
     assert expected_kinds("Which team helps when a family's problems get worse?") == set()   # 'when' as a conjunction
     assert expected_kinds("How much does the council spend on children's homes?") == {"money"}
+    # The thing measured may be named before 'rate' or after 'was': a rate or a budget is still asked.
+    assert expected_kinds("What social worker vacancy rate did Ofsted report for Northumberland?") == {"number"}
+    assert expected_kinds("What was Rutland County Council's annual budget for children's social care?") == {"money"}
+    assert expected_kinds("What did inspectors say about the rate of progress?") == set()
 
 
 def test_a_name_is_a_proper_name_not_a_job_title():

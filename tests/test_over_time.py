@@ -98,6 +98,17 @@ def test_no_date_named_means_the_latest_report_and_the_answer_says_older_ones_ex
      "inspection?", ["sunderland-2015", "sunderland-2018", "sunderland-2021"]),
     ("Trace Sunderland's overall grade through its 2015, 2018 and most recent inspections.",
      ["sunderland-2015", "sunderland-2018", "sunderland-2025"]),
+    # A framework named: 'first', 'latest' and 'each' count among its reports only.
+    ("At Sunderland's first ILACS inspection, how were care leavers judged?", ["sunderland-2021"]),
+    ("What did Sunderland's latest SIF inspection find?", ["sunderland-2018"]),
+    ("When Sunderland had its first inspection under the ILACS framework, had services improved since the "
+     "previous inspection?", ["sunderland-2021"]),
+    # 'since the previous inspection' is what changed, not which report.
+    ("Have Sunderland's services improved since the previous inspection?", ["sunderland-2025"]),
+    ("What trajectory have Sunderland's children's services followed across its four Ofsted inspections?",
+     ["sunderland-2015", "sunderland-2018", "sunderland-2021", "sunderland-2025"]),
+    ("What was Sunderland's overall effectiveness grade at each Ofsted inspection?",
+     ["sunderland-2015", "sunderland-2018", "sunderland-2021", "sunderland-2025"]),
 ])
 def test_the_dates_a_question_names_pick_the_report(question, expected):
     assert chosen(question) == expected
@@ -245,3 +256,34 @@ def test_a_report_without_the_grade_asked_still_shows_the_grade_asked_in_its_oth
     line = next(x for x in result.text.split("\n") if x.startswith("Liverpool (2026): no overall effectiveness"))
     assert "The experiences and progress of care leavers — requires improvement [" in line
     assert "reports in scope give no such grade and are not counted: Liverpool" in result.text
+
+
+def test_which_area_got_a_grade_is_answered_from_every_grade_of_the_report(searcher):
+    the_plan, result = answer(searcher, "Sunderland was inspected in 2025. Which judgement was not outstanding?")
+    assert the_plan.mode == PlanMode.JUDGEMENT
+    lines = [line for line in result.text.splitlines() if line.startswith("Sunderland (2025): ")]
+    assert len([line for line in lines if " — " in line]) == 5
+    assert "Sunderland (2025): The experiences and progress of care leavers — good [5]." in lines
+    assert all(c.verified for c in result.claims)
+
+
+def test_the_course_of_an_authority_over_time_is_each_report_overall_grade(searcher):
+    the_plan, result = answer(searcher, "What trajectory have Sunderland's children's services followed across "
+                                        "its inspections?")
+    assert the_plan.mode == PlanMode.JUDGEMENT
+    grades = [line for line in result.text.splitlines() if " — " in line]
+    assert [line[:17] for line in grades] == ["Sunderland (2015)", "Sunderland (2018)", "Sunderland (2021)",
+                                              "Sunderland (2025)"]
+    assert all("Overall effectiveness" in line for line in grades)
+
+
+def test_a_question_judging_something_ungraded_does_not_pull_up_every_grade(searcher):
+    # 'How were the arrangements judged?' names no area Ofsted grades: the grade paragraphs are not lifted
+    # above the prose that answers it.
+    query = parse_query("How were Hackney's arrangements for visiting children judged?", searcher.authorities)
+    assert query.asks_judgement and not query.judgement_areas
+    assert searcher._judgement_rows(query, ["hackney-2024"]) == []
+    graded = parse_query("How was Hackney's help and protection judged?", searcher.authorities)
+    assert len(searcher._judgement_rows(graded, ["hackney-2024"])) >= 1
+    hits = searcher.search("How were Hackney's arrangements for visiting children judged?", 3).hits
+    assert "visit children regularly" in hits[0].paragraph.text

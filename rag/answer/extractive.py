@@ -26,9 +26,10 @@ def expected_kinds(question: str) -> set[str]:
     q = question.lower()
     kinds: set[str] = set()
     if re.search(r"\bhow much\b.*\b(?:spend|spent|cost|budget|fund|funding|pay|paid|invest|money|savings?)\b"
-                 r"|\bwhat (?:was|is) the (?:budget|cost|spend)\b", q):
+                 r"|\bwhat (?:was|is|were|are) (?:[\w'’-]+ ){0,4}(?:budgets?|spend|spending|expenditure)\b", q):
         return {"money"}
-    if re.search(r"\bhow (?:many|much)\b|\bwhat (?:percentage|proportion|share|number|rate|ratio)\b|\bby how much\b"
+    if re.search(r"\bhow (?:many|much)\b|\bwhat (?:[\w'’-]+ ){0,3}(?:percentage|proportion|share|number|rate|ratio)\b"
+                 r"|\bby how much\b"
                  r"|\bwhat (?:was|is|were) the (?:rate|number|percentage|proportion)\b", q):
         kinds.add("number")
     if re.search(r"(?:^|[,;] |\band )(?:when|since when)\b|\bwhat (?:year|date|month)\b|\bhow long\b", q):

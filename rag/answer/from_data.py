@@ -26,7 +26,8 @@ def judgement_plan(question: str, standalone: str, result: SearchResult, rows: l
     reports = [searcher.index.reports[rid] for rid in dict.fromkeys(result.reports)]
     inspected = sorted((r for r in reports if r.report_type.startswith("ofsted")), key=report_day)
     authorities = query.authorities or tuple(dict.fromkeys(r.authority for r in inspected if r.authority))
-    areas = areas or query.judgement_areas or (query.judgement_area,)
+    areas = areas or query.judgement_areas or ((query.judgement_area,) if query.judgement_area else
+                                                tuple(dict.fromkeys(j.area for j in rows)))
     label = " or ".join(AREAS[a][0].lower() for a in areas if a in AREAS)
     cite = Citer(searcher)
     lines: list[str] = []
@@ -48,6 +49,8 @@ def judgement_plan(question: str, standalone: str, result: SearchResult, rows: l
                 graded = list(dict.fromkeys(j.area for j in stated))
                 for area in ([a for a in graded if a in areas] or graded)[:2] if len(areas) <= 2 else ():
                     lines += cite.summary(when, report, area)
+                if len(areas) > 2:                          # every grade: the report's headline beside them
+                    lines += cite.summary(when, report, "overall_effectiveness", or_headline=True)
                 if report.id not in first_inspections:
                     lines += cite.change(when, report)      # what this report says changed since the last one
                 for year in earlier_years:                  # a report the corpus lacks, as a later one records it

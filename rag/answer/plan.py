@@ -19,6 +19,7 @@ from rag.search.followup import standalone_question
 from rag.search.grammar import topic_words
 from rag.search.national import national_question
 from rag.search.question import Query, parse_query
+from rag.search.reports import date_cue
 from rag.search.retrieval import Searcher, SearchResult
 from rag.text.words import content_words
 
@@ -52,12 +53,13 @@ def plan(searcher: Searcher, question: str, history: Sequence[dict] = (), *, k: 
     if found is not None and not _asks_why(standalone):
         return replace(judgement_plan(question, standalone, result, found, searcher), preface=preface,
                        notes=notes)
-    if found is None and (_asks_summary(standalone) or _asks_overview(query)) \
+    course = found is None and _asks_course(query)
+    if found is None and (_asks_summary(standalone) or _asks_overview(query) or course) \
             and not set(query.areas_named) - {"overall_effectiveness"}:
         # 'Summarise the 2022 inspection', 'how did X do?', 'how do X and Y compare?': each report's grades
-        # and its own summary.
+        # and its own summary; 'what trajectory has X followed?': each report's overall grade.
         summary = [j for rid in dict.fromkeys(result.reports) for j in searcher.index.reports[rid].judgements
-                   if not j.service]
+                   if not j.service and (not course or j.area in same_area("overall_effectiveness"))]
         if summary:
             return replace(judgement_plan(question, standalone, result, summary, searcher,
                                            areas=("overall_effectiveness",), earlier_years=_missing_years(result)),
@@ -103,6 +105,19 @@ def _asks_overview(query: Query) -> bool:
     only set the scene)."""
     last = re.split(r"(?<=[.?!])\s+", query.topic.strip())[-1]
     return bool(query.authorities) and not topic_words(last) - _GRADE_TALK
+
+
+_COURSE_TALK = frozenset(content_words("trajectory course journey path history change changed changes moved trend "
+                                       "progress progressed followed evolved across over time inspections each "
+                                       "every all two three four five children's services service children things fared"))
+
+
+def _asks_course(query: Query) -> bool:
+    """'What trajectory have X's children's services followed across its three inspections?': the course of
+    the authority as a whole, asked of its reports over time and nothing else."""
+    last = re.split(r"(?<=[.?!])\s+", query.topic.strip())[-1]
+    return bool(query.authorities) and date_cue(query.text).timeline \
+        and not topic_words(last) - _GRADE_TALK - _COURSE_TALK
 
 
 def _asks_why(question: str) -> bool:
@@ -187,13 +202,30 @@ def _for_authority(query: Query, authority: str) -> str:
 def _judgements_asked(searcher: Searcher, query: Query, result: SearchResult) -> list[Judgement] | None:
     """The table rows a judgement question asks for, or None when the table is not the way to answer it."""
     areas = query.judgement_areas or ((query.judgement_area,) if query.judgement_area else ())
-    if not query.asks_judgement or not areas:
+    every_area = query.asks_judgement and _asks_every_area(query.text)
+    if not query.asks_judgement or not (areas or every_area):
         return None
     reports = [searcher.index.reports[rid] for rid in dict.fromkeys(result.reports or
                                                                     [h.report.id for h in result.hits])]
     inspected = [r for r in reports if r.report_type.startswith("ofsted")]
     if not inspected:
         return None
+    if every_area:
+        scope = query.judgement_scope
+        return [j for r in inspected for j in r.judgements if not j.service or not scope or j.service == scope]
     return [j for r in inspected for j in r.judgements if query.asks_for(j)]
+
+
+_EVERY_AREA = re.compile(r"\bwhich\s+(?:\w+\s+){0,2}(?:judge?ments?|areas?|grades?|ratings?|services?)\b"
+                         r"|\b(?:top|highest|lowest|best|worst|weakest|strongest|only)\s+(?:\w+\s+)?"
+                         r"(?:grade|judge?ment|rating)s?\b"
+                         r"|\b(?:each|every|all|the other)\s+(?:of\s+(?:its|the|their)\s+)?(?:\w+\s+)?"
+                         r"(?:judge?ments?|areas?|grades?)\b", re.I)
+
+
+def _asks_every_area(question: str) -> bool:
+    """'Which judgement was not outstanding?', 'which area got the top grade?', 'and the other grades?':
+    the answer is found among all of a report's grades, so all of them are given."""
+    return bool(_EVERY_AREA.search(question))
 
 

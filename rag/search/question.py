@@ -97,7 +97,7 @@ _LAC = r"\blooked[- ]after\b|\bchildren in care\b|\bLAC\b|\bCLA\b|\bpermanen(?:c
 # (pattern, area) most specific first; tier 2 are broad words used only when nothing specific is named.
 _AREAS_SPECIFIC = (
     (r"\badoption\b", "adoption_performance"),
-    (r"\boverall (?:effectiveness|judge?ments?|grades?|ratings?)\b", "overall_effectiveness"),
+    (r"\boverall (?:effectiveness|judge?ments?|grades?|ratings?|verdicts?)\b", "overall_effectiveness"),
     (r"\bcare leavers?\b|\bleaving care\b", "care_leavers"),
     (r"\bLSCBs?\b|\bsafeguarding (?:children )?boards?\b", "lscb"),
     (r"\bhelp and protection\b|\bneed(?:s|ing)? (?:of )?help\b|\bchild protection\b|\bearly help\b",

@@ -18,12 +18,12 @@ from rag.text.words import MONTHS
 
 _MONTH_NUMBER = {name[:3]: n for n, name in enumerate(MONTHS, start=1)}
 _TIMELINE = re.compile(r"\b(?:chang(?:e|ed|es|ing)|moved?|trace|evolv(?:e|ed)|trend|over time|through(?:out)?"
-                       r"|across (?:its|their|the) (?:\w+ )?inspections|history|trajectory|progress(?:ed)? from"
-                       r"|each (?:of (?:its|their) )?inspections?|all (?:of )?(?:its|their) inspections"
+                       r"|across (?:its|their|the) (?:\w+ ){0,2}inspections|history|trajectory|progress(?:ed)? from"
+                       r"|each (?:of (?:its|their) )?(?:\w+ )?inspections?|all (?:of )?(?:its|their) (?:\w+ )?inspections"
                        r"|every inspection|walk me through|how (?:has|have) .{0,60} (?:grade|judge?ment|rating)s?"
                        r"|what (?:overall )?grades has)\b", re.I)
 _LATEST = re.compile(r"\b(?:latest|most recent|current(?:ly)?|newest|last inspection|now)\b", re.I)
-_PREVIOUS = re.compile(r"\b(?:previous|prior|before (?:its|the|their) (?:most recent|latest|last)|the one before"
+_PREVIOUS = re.compile(r"(?<!since the )(?<!since its )(?<!since their )(?<!since a )\b(?:previous|prior|before (?:its|the|their) (?:most recent|latest|last)|the one before"
                        r"|penultimate|last but one)\b", re.I)
 _EARLIEST = re.compile(r"\b(?:earliest|first|oldest)\b", re.I)
 _BEFORE_REINSPECTION = re.compile(rf"\bbefore\s+(?:its|the|their|[A-Z][\w ,'’-]{{0,40}}?['’]s)\s+(?:({YEAR})\s+)?"
@@ -35,6 +35,18 @@ _MONTH_YEAR = re.compile(rf"\b({MONTH})\s+({YEAR})\b", re.I)
 _SPAN = re.compile(rf"\b(?:from|between)\s+(?:(?:its|the|their)\s+)?({YEAR})(?:\s+[\w-]+){{0,2}}?\s+"
                    rf"(?:to|and|until|through(?:\s+to)?)\s+(?:(?:its|the|their)\s+)?({YEAR})\b"
                    rf"|\b(since|after|before|until)\s+({YEAR})\b", re.I)
+# A framework named ('its first ILACS inspection', 'the SIF report', 'the latest focused visit'): the reports of
+# that framework only, so 'first', 'latest' and 'each' count among them.
+_FRAMEWORKS = (
+    (re.compile(r"\bILACS\b|\binspections? of local authority children['’]?s services\b", re.I), ("ofsted_ilacs",)),
+    (re.compile(r"\bSIF\b|\bsingle inspection(?: framework)?\b", re.I), ("ofsted_sif",)),
+    (re.compile(r"\bfocused visits?\b", re.I), ("ofsted_focused_visit",)),
+    (re.compile(r"\bmonitoring visits?\b", re.I), ("ofsted_monitoring_visit",)),
+    (re.compile(r"\bJTAIs?\b|\bjoint targeted area inspections?\b", re.I), ("ofsted_jtai",)),
+)
+_FRAMEWORK_NAMES = {"ofsted_ilacs": "ILACS inspection", "ofsted_sif": "SIF inspection",
+                    "ofsted_focused_visit": "focused visit", "ofsted_monitoring_visit": "monitoring visit",
+                    "ofsted_jtai": "joint targeted area inspection"}
 _ANY_YEAR = re.compile(rf"(?<![\d£$.,]){YEAR}(?![\d%]|,\d)")
 
 
@@ -48,6 +60,7 @@ class DateCue:
     since: int | None = None
     until: int | None = None
     timeline: bool = False
+    frameworks: tuple[str, ...] = ()               # report types the question names ('ILACS', 'SIF')
 
     @property
     def named(self) -> bool:
@@ -78,7 +91,8 @@ def date_cue(question: str) -> DateCue:
         or (since is not None and until is not None)
     if position in ("previous", "earliest", "before-reinspection") or published and len(years) <= 2 and not spans:
         timeline = timeline and len(years) >= 3
-    return DateCue(years, published, months, position, since, until, timeline)
+    frameworks = tuple(t for pattern, types in _FRAMEWORKS if pattern.search(question) for t in types)
+    return DateCue(years, published, months, position, since, until, timeline, frameworks)
 
 
 def _month(text: str | None) -> int | None:
@@ -106,10 +120,14 @@ def choose(authority: str, reports: Sequence[Report], cue: DateCue, *, graded: b
     """The reports of `authority` (all its reports given) a question with this cue means. `graded`: only
     inspections that give graded judgements count (a grade question)."""
     inspections = inspection_reports(reports)
-    if graded:
+    framed = [r for r in inspections if r.report_type in cue.frameworks]
+    if framed:
+        inspections = framed
+    elif graded:
         inspections = [r for r in inspections if r.report_type in GRADED_TYPES] or inspections
     if not inspections:
         return ReportChoice(authority, tuple(reports))
+    kind = " or ".join(_FRAMEWORK_NAMES[t] for t in cue.frameworks) if framed else ""
     every = sorted(reports, key=report_day)
     documents = [r for r in every if not r.report_type.startswith("ofsted")]
     if cue.timeline:
@@ -135,9 +153,9 @@ def choose(authority: str, reports: Sequence[Report], cue: DateCue, *, graded: b
         return _picked(authority, inspections, [inspections[at - 1]] if at > 0 else [],
                        "the inspection before the re-inspection")
     if cue.position == "previous":
-        return _picked(authority, inspections, inspections[-2:-1], "the inspection before the latest")
+        return _picked(authority, inspections, inspections[-2:-1], f"the {kind or 'inspection'} before the latest")
     if cue.position == "earliest" and not cue.years:
-        return _picked(authority, inspections, inspections[:1], "the earliest report")
+        return _picked(authority, inspections, inspections[:1], f"the earliest {kind or 'report'}")
     # A date can name any of the authority's reports (a council's own 2017 report too).
     wanted = [r for r in every if _matches(r, cue) and (r in inspections or not r.report_type.startswith("ofsted"))]
     if cue.years or cue.published or cue.months:

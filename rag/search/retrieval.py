@@ -182,9 +182,9 @@ class Searcher:
     def _judgement_rows(self, query: Query, report_ids: Sequence[str]) -> list[int]:
         """Paragraphs stating a grade the question asks about: the judgements table's citation and, for
         the 2013+ framework, the other sentences that state the same grade."""
-        if not query.asks_judgement:
-            return []
         areas = query.judgement_areas or ((query.judgement_area,) if query.judgement_area else ())
+        if not query.asks_judgement or not areas:
+            return []       # 'how were the arrangements judged?' names no graded area: every grade is noise
         rows: set[int] = set()
         for rid in report_ids:
             report = self.index.reports[rid]
