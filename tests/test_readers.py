@@ -257,3 +257,22 @@ def test_pdf_paragraph_numbers_in_the_gutter_of_a_page_that_opens_mid_paragraph(
         "agenda. Corporate parents place high value on outcomes.",
         "38. New commissioning arrangements for psychologists", "mean that they provide consultations.",
         "39. Caseloads have significantly reduced and are", "described by staff as being manageable."]
+
+
+def test_pdf_gutter_numbers_beside_a_cell_that_reaches_into_the_gutter():
+    # Southampton 2023 p. 3: '5.' .. '9.' alone in the gutter, then '10. Responses ...' set inline with its
+    # number, so the text cell starts left of the gutter's right edge; each number still joins its line.
+    from rag.ingest.pdf import _Line, _cells, _rows
+
+    def line(y: float, text: str, x0: float = 113, x1: float = 520) -> _Line:
+        return _Line(3, 2, x0, y, x1, y + 14, text, 12, False)
+
+    lines = [line(94, "concerns are escalated quickly."),
+             line(151, "5.", x0=85, x1=99), line(151, "Many children's situations are improved."),
+             line(282, "6.", x0=85, x1=99), line(282, "Help offered to families is at the least"),
+             line(296, "intrusive level."),
+             line(675, "10. Responses to children who go missing are effective.", x0=85)]
+    texts = [line.text for row in _rows(_cells(lines)) for cell in row for line in cell.lines]
+    assert texts == ["concerns are escalated quickly.", "5. Many children's situations are improved.",
+                     "6. Help offered to families is at the least", "intrusive level.",
+                     "10. Responses to children who go missing are effective."]

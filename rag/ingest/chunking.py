@@ -17,7 +17,7 @@ from rag.ofsted.grades import GRADE_IN_HEADING, is_grade_statement, mentions_are
 from rag.ofsted.publication import is_boilerplate
 
 # Bump when chunking or cleaning changes what paragraphs come out: the index is rebuilt.
-CHUNKING_VERSION = "chunk-12"
+CHUNKING_VERSION = "chunk-13"
 
 _TERMINAL = re.compile(r"(?:[.!?:;…)\]]|[.!?][\"'”’])\s*$")
 _GRADE_LINE = re.compile(r"^Grade \d \((?:outstanding|good|adequate|inadequate)\)$", re.I)

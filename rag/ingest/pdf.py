@@ -137,17 +137,18 @@ def _join_gutters(cells: list[_Cell]) -> list[_Cell]:
     mark: a page can open with the end of the paragraph begun on the page before."""
     out = list(cells)
     for gutter in [c for c in cells if all(_GUTTER.match(line.text) for line in c.lines)]:
-        beside = sorted((c for c in out if c is not gutter and c.x0 >= gutter.x1 - 1), key=lambda c: c.x0)
         joined = False
         for mark in gutter.lines:
-            for target in beside:
-                at = next((i for i, line in enumerate(target.lines) if abs(line.y0 - mark.y0) < 4), None)
-                if at is not None:
-                    line = target.lines[at]
-                    target.lines[at] = _Line(line.page, line.block, mark.x0, line.y0, line.x1, line.y1,
-                                             f"{mark.text.strip()} {line.text.lstrip()}", line.size, line.bold)
-                    joined = True
-                    break
+            # The nearest line to the right of the mark and level with it (its cell may reach further left,
+            # where a later paragraph's number is set inline: '10. Responses to children ...').
+            level = [(line.x0, c, i) for c in out if c is not gutter for i, line in enumerate(c.lines)
+                     if abs(line.y0 - mark.y0) < 4 and line.x0 >= mark.x1 - 1]
+            if level:
+                _, target, at = min(level, key=lambda found: found[0])
+                line = target.lines[at]
+                target.lines[at] = _Line(line.page, line.block, mark.x0, line.y0, line.x1, line.y1,
+                                         f"{mark.text.strip()} {line.text.lstrip()}", line.size, line.bold)
+                joined = True
         if joined:
             out.remove(gutter)
     return out
