@@ -3,6 +3,8 @@ table beside rosy prose, a why-question answered with reasons and the grade, and
 an authority outside the active filter answered about the named one, aloud."""
 from __future__ import annotations
 
+import re
+
 from rag.assistant import Assistant
 from tests.fake_llm import ScriptedChatModel, passage_with, scripted_engine
 
@@ -35,3 +37,20 @@ def test_a_question_naming_another_authority_than_the_filter_is_answered_about_i
     assert answer.text.startswith("The question names Wandsworth, outside the Authorities filter (Hillingdon): "
                                   "this answer is about Wandsworth.")
     assert {c.report.authority for c in answer.citations} <= {"Wandsworth"}
+
+
+def test_a_why_question_is_answered_with_the_findings_of_the_areas_own_section(assistant):
+    # The reasons rarely share the question's words: they are the weaknesses the area's section states.
+    answer = assistant.ask("Why was Wandsworth's help and protection judged inadequate?")
+    lines = answer.text.splitlines()
+    assert lines[0].startswith("Wandsworth (2015): ") and "inadequate [1]" in lines[0]
+    reasons = [c for c in answer.claims[1:] if c.verified]
+    assert len(reasons) >= 3
+    by_key = {c.n: c for c in answer.citations}
+    assert all("help and protection" in by_key[c.keys[0]].paragraph.headings[0].lower() for c in reasons)
+    assert all(re.search(r"\b(?:not|delay|drift|too|weak|lack|poor|insufficient)", c.sentence) for c in reasons)
+
+
+def test_what_held_back_a_grade_is_a_why_question(assistant):
+    answer = assistant.ask("What held back Wandsworth's care leavers judgement?")
+    assert answer.text.startswith("Wandsworth (2015): ") and len(answer.claims) >= 3

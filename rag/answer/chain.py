@@ -29,7 +29,8 @@ def extractive_runnable(weights: Callable[[], Mapping[str, float]] | None = None
     return RunnableLambda(lambda group: extractive.compose(group.topic or group.question, group.passages,
                                                             limit=2 if group.authority else 3,
                                                             max_words=60 if group.authority else 110,
-                                                            weights=weights() if weights else None))
+                                                            weights=weights() if weights else None,
+                                                            reasons=group.reasons))
 
 
 def model_runnable(prompts: Prompts, model: Any, passages: int = 3, words: int = 90) -> Runnable:

@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from rag.answer.verify import Passage, is_instruction
+from rag.ofsted.grades import GRADE_WORD
 from rag.ofsted.glossary import expanded_words
 from rag.records import NOT_IN_REPORTS
 from rag.search.grammar import topic_words
@@ -135,10 +136,61 @@ def on_topic(sentence: str, question: str) -> bool:
     return not wanted or bool(wanted & expanded_words(sentence))
 
 
+# The findings behind a grade, in the words inspectors use for them: weaknesses below good, strengths above.
+_WEAKNESS = re.compile(
+    r"\b(?:not|no|too (?:many|few|long|slow|high|low|often)|insufficient(?:ly)?|lack(?:s|ing)?|weak(?:ness(?:es)?)?"
+    r"|poor(?:ly)?|delays?|delayed|drift|inconsistent(?:ly)?|variable|underdeveloped|limited|absent|ineffective"
+    r"|fail(?:s|ed|ing|ures?)?|gaps?|deficits?|shortfalls?|unclear|unable|unsafe|does not|do not"
+    r"|yet to|concerns?|remain(?:s)? (?:too|high|low))\b", re.I)
+_STRENGTH = re.compile(
+    r"\b(?:good|strong(?:ly)?|effective(?:ly)?|well|timely|robust|consistent(?:ly)?|high[- ]quality|improved"
+    r"|thorough|exceptional|skilled|swift(?:ly)?|prompt(?:ly)?|benefit|purposeful|comprehensive"
+    r"|sustained|embedded)\b", re.I)
+REASON_SENTENCES = 4
+
+
+def findings(text: str, reasons: str) -> int:
+    """How many findings of the kind that explain a grade ("weaknesses" or "strengths") a text states."""
+    return len((_WEAKNESS if reasons == "weaknesses" else _STRENGTH).findall(text))
+
+
+def reason_sentences(passages: Sequence[Passage], reasons: str, *, limit: int = REASON_SENTENCES,
+                     max_words: int = MAX_WORDS + 40) -> list[tuple[str, int, float]]:
+    """(sentence, key, score) of the findings that explain a grade ("weaknesses" or "strengths"), taken from
+    the passages in their order (the plan puts the area's own section first): a sentence counts by the
+    findings it states, not by the question's words, which reasons rarely share."""
+    scored: list[tuple[float, int, int, str]] = []
+    for rank, passage in enumerate(passages):
+        for position, sentence in enumerate(split_sentences(passage.text)):
+            if is_instruction(sentence) or _TABLE_HEADER.match(sentence) or len(sentence.split()) < 6 \
+                    or "|" in sentence or GRADE_WORD.search(sentence) and len(sentence.split()) <= 15:
+                continue                            # a grade-table row or heading states the grade, not its reasons
+            found = findings(sentence, reasons)
+            if found:
+                scored.append((min(found, 3) / 3 + 1.0 / (1 + rank) + 0.05 / (1 + position), rank, position, sentence))
+    scored.sort(key=lambda s: (-s[0], s[1], s[2]))
+    chosen: list[tuple[str, int, float]] = []
+    words = 0
+    for score, rank, _, sentence in scored:
+        n = len(sentence.split())
+        if chosen and words + n > max_words or sum(key == passages[rank].key for _, key, _ in chosen) >= 2:
+            continue                                # two findings a paragraph: the reasons, not one topic
+        chosen.append((sentence, passages[rank].key, score))
+        words += n
+        if len(chosen) >= limit:
+            break
+    return chosen
+
+
 def best_sentences(question: str, passages: Sequence[Passage], *, limit: int = MAX_SENTENCES,
-                   max_words: int = MAX_WORDS, weights: Mapping[str, float] | None = None) -> list[tuple[str, int, float]]:
+                   max_words: int = MAX_WORDS, weights: Mapping[str, float] | None = None,
+                   reasons: str = "") -> list[tuple[str, int, float]]:
     """(sentence, key, score) of the sentences that best answer the question, best first; empty when the
-    passages do not hold the kind of thing asked for. `weights` (word -> IDF) make rare words count more."""
+    passages do not hold the kind of thing asked for. `weights` (word -> IDF) make rare words count more.
+    `reasons`: a why-question about a grade, answered by the findings behind it (reason_sentences)."""
+    if reasons:
+        return reason_sentences(passages, reasons) or best_sentences(question, passages, limit=limit,
+                                                                     max_words=max_words, weights=weights)
     core = topic_words(question)
     weight = (lambda w: weights.get(w, _DEFAULT_WEIGHT)) if weights else (lambda w: 1.0)
     total = sum(weight(w) for w in core) or 1.0
@@ -187,9 +239,9 @@ def best_sentences(question: str, passages: Sequence[Passage], *, limit: int = M
 
 
 def compose(question: str, passages: Sequence[Passage], *, limit: int = MAX_SENTENCES,
-            max_words: int = MAX_WORDS, weights: Mapping[str, float] | None = None) -> str:
+            max_words: int = MAX_WORDS, weights: Mapping[str, float] | None = None, reasons: str = "") -> str:
     """The extractive answer with [n] keys, or the shared not-in-the-reports phrase."""
-    chosen = best_sentences(question, passages, limit=limit, max_words=max_words, weights=weights)
+    chosen = best_sentences(question, passages, limit=limit, max_words=max_words, weights=weights, reasons=reasons)
     if not chosen:
         return NOT_IN_REPORTS
     return " ".join(_cite(sentence, key) for sentence, key, _ in chosen)

@@ -8,11 +8,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from rag.answer.extractive import asks_two_things, expected_kinds
+from rag.answer.extractive import asks_two_things, expected_kinds, findings
 from rag.answer.from_data import grade_phrase, judgement_plan, table_plan, year_of
 from rag.answer.plans import Group, Plan, PlanMode
 from rag.answer.verify import Passage
-from rag.ofsted.grades import same_area
+from rag.ofsted.grades import AREAS, same_area
 from rag.ofsted.table import report_day
 from rag.records import NOT_IN_REPORTS, Hit, Judgement
 from rag.search.followup import standalone_question
@@ -75,9 +75,13 @@ def plan(searcher: Searcher, question: str, history: Sequence[dict] = (), *, k: 
             key += len(passages)
             groups.append(Group(authority, passages, _for_authority(query, authority), query.topic or query.text))
         return Plan(question, standalone, result, PlanMode.COMPARE, tuple(groups), preface=preface, notes=notes)
-    passages = tuple(Passage(i, h) for i, h in enumerate(result.hits[:context_k], start=1))
+    reasons = _reasons_asked(searcher, query, result)
+    if reasons:
+        result = _reasons_first(searcher, standalone, result, _areas_of_graded_parts(query, searcher), reasons, k)
+    seen = max(context_k, REASON_PASSAGES) if reasons else context_k
+    passages = tuple(Passage(i, h) for i, h in enumerate(result.hits[:seen], start=1))
     grades, graded = _area_grades(searcher, query, result, passages, figure_too)
-    group = Group(None, passages + graded, standalone, query.topic or standalone)
+    group = Group(None, passages + graded, standalone, query.topic or standalone, reasons)
     return Plan(question, standalone, result, PlanMode.SINGLE, (group,), preface=preface, notes=notes, grades=grades)
 
 
@@ -122,8 +126,48 @@ def _asks_course(query: Query) -> bool:
 
 def _asks_why(question: str) -> bool:
     """'Why was it judged inadequate?', 'what were the reasons', 'what led to': the reasons, not the grade."""
-    return bool(re.search(r"\bwhy\b|\breasons?\b|\bwhat led to\b|\bexplain\b|\bon what (?:basis|grounds)\b",
+    return bool(re.search(r"\bwhy\b|\breasons?\b|\bwhat led to\b|\bexplain\b|\bon what (?:basis|grounds)\b"
+                          r"|\bhow come\b|\bwhat (?:held|kept|stopped|prevented)\b|\bwhat (?:caused|lay behind)\b",
                           question, re.I))
+
+
+REASONS_DEPTH = 60         # paragraphs of the report searched for the findings behind a grade
+REASON_PASSAGES = 10       # and how many of them an engine sees
+_IMPROVE = re.compile(r"\bwhat needs to improve\b|\bareas? for (?:priority )?(?:action|improvement)\b"
+                      r"|\brecommendations?\b", re.I)
+
+
+def _reasons_asked(searcher: Searcher, query: Query, result: SearchResult) -> str:
+    """'Why was help and protection judged inadequate?': the findings that explain the grade, weaknesses for
+    a grade below good and strengths for good or better; "" when the question asks no reason for a grade."""
+    areas = [a for a in _areas_of_graded_parts(query, searcher) if a != "overall_effectiveness"] \
+        or list(_areas_of_graded_parts(query, searcher))
+    if not (_asks_why(query.text) and areas and result.reports):
+        return ""
+    grades = [j.grade for rid in result.reports for j in searcher.index.reports[rid].judgements
+              if not j.service and any(j.area in same_area(a) for a in areas)]
+    if not grades:
+        return ""
+    return "strengths" if all(g in ("outstanding", "good") for g in grades) else "weaknesses"
+
+
+def _reasons_first(searcher: Searcher, question: str, result: SearchResult, areas: Sequence[str], reasons: str,
+                   k: int) -> SearchResult:
+    """A why-question: the paragraphs of the graded area's own section, those stating the most findings of
+    the kind asked first (weaknesses for a grade below good), then what the report says needs to improve,
+    ahead of the rest: the reasons for a grade are rarely in the question's words, but they are there."""
+    patterns = [re.compile(AREAS[a][1], re.I) for area in areas for a in same_area(area) if a in AREAS]
+    ranked = searcher.search(question, REASONS_DEPTH, report_ids=result.reports).hits
+
+    def under(hit: Hit, wanted: Sequence[re.Pattern[str]]) -> bool:
+        return any(p.search(h) for h in hit.paragraph.headings for p in wanted)
+
+    own = sorted((h for h in ranked if under(h, patterns)), key=lambda h: -findings(h.paragraph.text, reasons))
+    improve = [h for h in ranked if under(h, [_IMPROVE]) and not under(h, patterns)][:2]
+    hits: dict[str, Hit] = {}
+    for hit in (*own, *improve, *result.hits, *ranked):
+        hits.setdefault(hit.paragraph.id, hit)
+    return replace(result, hits=tuple(hits.values())[:max(k, len(own) + len(improve))])
 
 
 _PARTS = re.compile(r",?\s+and\s+(?=(?:what|how|why|which|who|when|where)\b)|[;?]\s+", re.I)
