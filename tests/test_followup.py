@@ -133,3 +133,21 @@ def test_a_comparison_narrowed_or_widened():
         "What do the reports say on adoption in Hillingdon?"
     assert standalone_question("And for Hillingdon and Windsor?", history) == \
         "Compare Hillingdon and Windsor and Maidenhead on adoption."
+
+
+def test_a_report_named_relative_to_the_last_one_is_the_one_after_or_before_it():
+    # 'Its next inspection' after a question about the 2017 report is the first report after 2017, not the
+    # 2017 one again; 'its previous inspection' the last one before; a year of its own replaces the old one.
+    history = chat("What was the outcome of Wandsworth's 2015 inspection?", "Inadequate.")
+    assert standalone_question("What about its next inspection?", history) == \
+        "What was the outcome of Wandsworth's inspection (the inspection after 2015)?"
+    assert parse("What was the outcome of Wandsworth's inspection (the inspection after 2015)?").year is None
+    history = chat("What did Ofsted's 2015 inspection of Hillingdon say about caseloads?", "They were high.")
+    rewritten = standalone_question("Was that also a problem in its previous inspection?", history)
+    assert rewritten.startswith("In Hillingdon, was that also a problem in its previous inspection (")
+    assert "caseloads" in rewritten and rewritten.endswith("(the inspection before 2015)?")
+    assert standalone_question("Was that still an issue at the 2013 inspection?", history).startswith(
+        "In Hillingdon, was that still an issue at the 2013 inspection")
+    # 'Since the previous inspection' is what changed, not which report: the old report stays.
+    assert standalone_question("Had leaders improved it since the previous inspection?", history).startswith(
+        "In Hillingdon (2015), ")

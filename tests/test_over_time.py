@@ -287,3 +287,9 @@ def test_a_question_judging_something_ungraded_does_not_pull_up_every_grade(sear
     assert len(searcher._judgement_rows(graded, ["hackney-2024"])) >= 1
     hits = searcher.search("How were Hackney's arrangements for visiting children judged?", 3).hits
     assert "visit children regularly" in hits[0].paragraph.text
+
+
+def test_the_inspection_after_or_before_a_year_is_the_one_report_next_to_it():
+    assert chosen("What did Sunderland's inspection find (the inspection after 2018)?") == ["sunderland-2021"]
+    assert chosen("What did Sunderland's inspection find (the inspection before 2021)?") == ["sunderland-2018"]
+    assert date_cue("(the inspection after 2018)").years == ()

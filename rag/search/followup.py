@@ -12,6 +12,7 @@ from rag.ofsted.authorities import Mention, find_mentions
 # The question grammar, shared with parse_query, so the two read questions alike.
 from rag.search.grammar import GROUP, KIND_WORD, YEAR, cut_topic, mention_span, year_mentions
 from rag.search.question import parse_query
+from rag.search.reports import date_cue
 from rag.text.words import STOP_WORDS, content_words, join_names, singular, stem
 
 _FOLLOW_LEAD = re.compile(r"^\s*(?:(?:and|but|so|also|now|ok(?:ay)?|then)\b[\s,]*)*"
@@ -34,6 +35,15 @@ change changed compare compared describe described mean means meant stand stands
 _REFERENT = re.compile(r"\b(those|these|this|that|such|similar|same|comparable|equivalent|corresponding)\s+"
                        r"([A-Za-z][\w\-]*)", re.I)
 _SIMILARITY = {"similar", "same", "comparable", "equivalent", "corresponding"}
+# A report named relative to the one the conversation was about: 'its next inspection', 'when it was next
+# inspected', 'its previous inspection' ('since the previous inspection' is what changed, not which report).
+_NEXT_REPORT = re.compile(r"\b(?:next|following|subsequent|later)\s+(?:\w+\s+){0,2}(?:inspection|report|visit)s?\b"
+                          r"|\bnext inspected\b", re.I)
+_PRIOR_REPORT = re.compile(r"(?<!since the )(?<!since its )(?<!since their )\b(?:previous|prior|earlier)\s+"
+                           r"(?:\w+\s+)?(?:inspection|report)s?\b", re.I)
+# 'Was that also a problem?', 'Why was that?', 'Had that changed?': 'that' standing for the last turn's topic.
+_BARE_THAT = re.compile(r"\b(?:that|this)\b(?=\s*(?:[?.,!]|$|\s+(?:also|still|ever|really|is|was|were|are|be|been"
+                        r"|change[sd]?|happen(?:ed)?|improve[sd]?|get|got|remain(?:ed)?)\b))", re.I)
 
 
 def standalone_question(question: str, history: Sequence[dict]) -> str:
@@ -83,7 +93,15 @@ def _rewrite(question: str, previous: str, answer: str) -> str:
 
 
 def _elliptic(rest: str, topic: str, mentions: Sequence[Mention], previous: str) -> str:
-    """'What about Wandsworth?', 'And in 2017?', 'And on adoption?': the previous question, retargeted."""
+    """'What about Wandsworth?', 'And in 2017?', 'And on adoption?', 'What about its next inspection?': the
+    previous question, retargeted."""
+    relative = "after" if _NEXT_REPORT.search(rest) else "before" if _PRIOR_REPORT.search(rest) else ""
+    names = list(dict.fromkeys(m.authority for m in _named(previous)))
+    year = parse_query(previous, ()).year_for(names[0]) if relative and len(names) == 1 and not mentions else None
+    if year:
+        text = _drop_report_years(previous)
+        end = re.search(r"[?.!]*\s*$", text).start()
+        return f"{text[:end]} (the inspection {relative} {year}){text[end:] or '?'}"
     new_names = list(dict.fromkeys(m.authority for m in mentions))
     paired = dict(parse_query(rest, ()).authority_years)
     new_years = [y.year for y in year_mentions(rest) if y.role != "data" and y.year not in paired.values()]
@@ -188,13 +206,28 @@ def _completed(question: str, previous: str, answer: str) -> str:
             own = content_words(question)
             if text == question and len(own) <= 3:
                 text = _replace_pronoun(text, previous)
-            if text == question and len(own) <= 3 and not own & content_words(previous):
-                # "What was the national average?", "Why?": too short to search without the old topic
+            if text == question and (len(own) <= 3 and not own & content_words(previous)
+                                     or _BARE_THAT.search(question)):
+                # "What was the national average?", "Why?", "Was that also a problem?": too short to search
+                # without the old topic
                 runs = _key_phrase(previous, exclude=own, count=2)
                 end = re.search(r"[?.!]*\s*$", text).start()
                 text = f"{text[:end]} ({runs}){text[end:]}" if runs else text
-            text = f"In {join_names(_with_years(previous, names))}, {_lower_first(_drop_conjunction(text))}"
+            text = f"In {join_names(_report_of(question, previous, names))}, {_lower_first(_drop_conjunction(text))}"
+            relative = "after" if _NEXT_REPORT.search(question) else "before" if _PRIOR_REPORT.search(question) else ""
+            year = parse_query(previous, ()).year_for(names[0]) if relative and len(names) == 1 else None
+            if year:        # 'its next inspection' after a question about the 2017 one: the one after 2017
+                end = re.search(r"[?.!]*\s*$", text).start()
+                text = f"{text[:end]} (the inspection {relative} {year}){text[end:] or '?'}"
     return _drop_conjunction(text) if text != question else text
+
+
+def _report_of(question: str, previous: str, names: Sequence[str]) -> list[str]:
+    """The names to put before a follow-up: with the previous turn's report year, unless the follow-up names
+    its own report ('at the 2019 inspection', 'its most recent inspection', 'its next inspection')."""
+    if date_cue(question).named or _NEXT_REPORT.search(question) or _PRIOR_REPORT.search(question):
+        return list(names)
+    return _with_years(previous, names)
 
 
 def _drop_conjunction(text: str) -> str:

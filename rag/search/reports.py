@@ -47,6 +47,9 @@ _FRAMEWORKS = (
 _FRAMEWORK_NAMES = {"ofsted_ilacs": "ILACS inspection", "ofsted_sif": "SIF inspection",
                     "ofsted_focused_visit": "focused visit", "ofsted_monitoring_visit": "monitoring visit",
                     "ofsted_jtai": "joint targeted area inspection"}
+# 'the inspection after 2017' (a follow-up's 'its next inspection', anchored by the rewrite to the year of the
+# report the conversation was about): the one report after (or before) that year, not a span.
+_RELATIVE = re.compile(rf"\b(?:inspection|report|visit)\s+(after|before)\s+({YEAR})\b", re.I)
 _ANY_YEAR = re.compile(rf"(?<![\d£$.,]){YEAR}(?![\d%]|,\d)")
 
 
@@ -57,6 +60,7 @@ class DateCue:
     published: tuple[tuple[int, int | None], ...] = ()   # (year, month or None) of publication
     months: tuple[tuple[int, int], ...] = ()       # (year, month) of inspection or publication
     position: str = ""                             # latest | previous | earliest | before-reinspection
+                                                   # | after:YEAR | before:YEAR (the one report next to it)
     since: int | None = None
     until: int | None = None
     timeline: bool = False
@@ -68,6 +72,9 @@ class DateCue:
 
 
 def date_cue(question: str) -> DateCue:
+    relative = _RELATIVE.search(question)
+    if relative:
+        question = question[:relative.start()] + question[relative.end():]
     published = tuple((int(m.group(2)), _month(m.group(1))) for m in _PUBLISHED.finditer(question))
     months = tuple((int(m.group(2)), _month(m.group(1))) for m in _MONTH_YEAR.finditer(question))
     since = until = None
@@ -82,14 +89,16 @@ def date_cue(question: str) -> DateCue:
     span_years = {int(y) for m in spans for y in m.groups() if y and y.isdigit()}
     years = tuple(dict.fromkeys(int(y) for y in _ANY_YEAR.findall(question)
                                 if int(y) not in span_years and 2005 <= int(y) <= 2035))
-    position = ("before-reinspection" if _BEFORE_REINSPECTION.search(question) else
+    position = (f"{relative.group(1).lower()}:{relative.group(2)}" if relative else
+                "before-reinspection" if _BEFORE_REINSPECTION.search(question) else
                 "previous" if _PREVIOUS.search(question) else
                 "earliest" if _EARLIEST.search(question) and not years else
                 "latest" if _LATEST.search(question) else "")
     timeline = bool(_TIMELINE.search(question)) or len(years) >= 2 or (since is not None and until is None
                                                                       and position == "") \
         or (since is not None and until is not None)
-    if position in ("previous", "earliest", "before-reinspection") or published and len(years) <= 2 and not spans:
+    if relative or position in ("previous", "earliest", "before-reinspection") \
+            or published and len(years) <= 2 and not spans:
         timeline = timeline and len(years) >= 3
     frameworks = tuple(t for pattern, types in _FRAMEWORKS if pattern.search(question) for t in types)
     return DateCue(years, published, months, position, since, until, timeline, frameworks)
@@ -152,6 +161,12 @@ def choose(authority: str, reports: Sequence[Report], cue: DateCue, *, graded: b
         at = later[0] if later else len(inspections) - 1
         return _picked(authority, inspections, [inspections[at - 1]] if at > 0 else [],
                        "the inspection before the re-inspection")
+    if cue.position.startswith(("after:", "before:")):
+        side, anchor = cue.position.split(":")
+        later = [r for r in inspections if min(_years_of(r), default=0) > int(anchor)]
+        earlier = [r for r in inspections if max(_years_of(r), default=9999) < int(anchor)]
+        return _picked(authority, inspections, later[:1] if side == "after" else earlier[-1:],
+                       f"the {kind or 'inspection'} {side} {anchor}")
     if cue.position == "previous":
         return _picked(authority, inspections, inspections[-2:-1], f"the {kind or 'inspection'} before the latest")
     if cue.position == "earliest" and not cue.years:
