@@ -293,3 +293,12 @@ def test_the_inspection_after_or_before_a_year_is_the_one_report_next_to_it():
     assert chosen("What did Sunderland's inspection find (the inspection after 2018)?") == ["sunderland-2021"]
     assert chosen("What did Sunderland's inspection find (the inspection before 2021)?") == ["sunderland-2018"]
     assert date_cue("(the inspection after 2018)").years == ()
+
+
+def test_a_comparison_searched_in_given_reports_gives_each_authority_its_own(searcher):
+    result = searcher.search("Compare caseloads in Hackney and Camden.", 6,
+                             report_ids=["hackney-2024", "camden-2025"])
+    ids = [h.paragraph.id for h in result.hits]
+    assert len(ids) == len(set(ids))
+    assert {a: {h.report.id for h in hits} for a, hits in result.by_authority.items()} == \
+        {"Hackney": {"hackney-2024"}, "Camden": {"camden-2025"}}

@@ -129,7 +129,9 @@ class Searcher:
         that leaves nothing is ignored (a wrong guess must not leave the user with nothing)."""
         reports = list(self.index.reports.values())
         if report_ids:
-            return [r.id for r in reports if r.id in set(report_ids)], []
+            given = [r for r in reports if r.id in set(report_ids)]
+            # In a comparison each authority gets its own of the given reports, not all of them again.
+            return [r.id for r in _narrow(given, lambda r: not authorities or r.authority in authorities)], []
         chosen: list[Report] = []
         choices: list[ReportChoice] = []
         for authority in authorities or [None]:
