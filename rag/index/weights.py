@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 
 from rag.ofsted.glossary import expanded_words
 
-WEIGHTS_VERSION = 1     # stored with the counts: counts of another version are recounted, never mixed
+WEIGHTS_VERSION = 2     # stored with the counts: counts of another version are recounted, never mixed
 
 
 def paragraph_words(text: str) -> set[str]:
