@@ -14,7 +14,7 @@ from rag.index.embedding import HashingEmbedder
 from rag.index.reader import Index
 from rag.index.writer import write_index
 from rag.ofsted.table import NO_GRADE, TableFilter, grid, select
-from rag.records import Judgement, Paragraph, Report
+from rag.records import Hit, Judgement, Paragraph, Report
 from rag.search.national import national_question
 from rag.search.question import parse_query
 from rag.search.reports import choose, date_cue
@@ -302,3 +302,21 @@ def test_a_comparison_searched_in_given_reports_gives_each_authority_its_own(sea
     assert len(ids) == len(set(ids))
     assert {a: {h.report.id for h in hits} for a, hits in result.by_authority.items()} == \
         {"Hackney": {"hackney-2024"}, "Camden": {"camden-2025"}}
+
+
+def test_a_comparison_lifts_the_paragraph_whose_one_sentence_answers(searcher):
+    # Among an authority's candidates, the long paragraph holding the sentence that answers ('... caseloads
+    # ... an average of 25 cases') rises above vaguer ones the whole-paragraph rankings put first.
+    report = BY_ID["hackney-2024"]
+
+    def hit(i: int, text: str) -> Hit:
+        return Hit(Paragraph(f"hackney-2024:x{i}", report.id, 90 + i, text, text, ("Findings",)), report, 1.0)
+
+    vague = [hit(i, f"Social workers in Hackney know children well and visit them often {i}. Managers are "
+                    f"visible.") for i in range(4)]
+    answering = hit(9, "Leaders have invested in the service. Training is valued by staff. Social worker "
+                       "caseloads are manageable, with an average of 25 cases. Supervision is regular.")
+    query = parse_query("Compare social worker caseloads in Hackney and Camden.", searcher.authorities)
+    reordered = searcher._by_best_sentence(query, [*vague, answering])
+    # Fused rank and best sentence count alike: from last of five to second, behind the first only.
+    assert [h.paragraph.id for h in reordered] == [h.paragraph.id for h in (vague[0], answering, *vague[1:])]

@@ -13,7 +13,7 @@ from rag.errors import ModelUnavailable
 from rag.index.embedding import Embedder, load_embedder, passage_text
 from rag.index.reader import Index
 from rag.ingest.corpus import PIPELINE_VERSION
-from rag.ofsted.glossary import expand
+from rag.ofsted.glossary import expand, expanded_words
 from rag.ofsted.judgements import statement_paragraphs
 from rag.records import Hit, Paragraph, Report
 from rag.search.fusion import reciprocal_rank_fusion
@@ -21,11 +21,14 @@ from rag.search.grammar import topic_words
 from rag.search.question import Query, parse_query
 from rag.search.reports import DateCue, ReportChoice, choose, date_cue
 from rag.settings import Settings
-from rag.text.words import join_names
+from rag.text.words import content_words, join_names, split_sentences
 
 DENSE_WEIGHT = 1.0
 LEXICAL_WEIGHT = 1.0
 CANDIDATES = 60       # taken from each ranking before fusion
+COMPARE_POOL = 15     # each authority's best candidates in a comparison, re-ordered by their best sentence
+SENTENCE_WEIGHT = 2.0
+RARE_WORD_WEIGHT = 4.0   # the weight of a word the index has never seen: rare, so it counts
 
 
 @dataclass(frozen=True)
@@ -214,7 +217,8 @@ class Searcher:
             reports, chosen = self._reports_for(query, [authority], year, report_ids)
             searched.extend(reports)
             choices.extend(chosen)
-            by_authority[authority] = tuple(self._ranked(query, vector, reports, per))
+            pool = self._ranked(query, vector, reports, max(per, COMPARE_POOL))
+            by_authority[authority] = tuple(self._by_best_sentence(query, pool)[:per])
         merged: list[Hit] = []
         for rank in range(per):
             for authority in authorities:
@@ -223,6 +227,28 @@ class Searcher:
                     merged.append(group[rank])
         return SearchResult(query, tuple(merged[:max(k, len(authorities))]), by_authority, tuple(searched),
                             tuple(choices))
+
+    def _by_best_sentence(self, query: Query, hits: Sequence[Hit]) -> list[Hit]:
+        """An authority's candidates in a comparison, re-ordered by their fused rank together with how much
+        of the question's topic their best sentence covers (rare words weigh more): the one sentence that
+        answers ('Caseloads are manageable, with ... an average of 25 and 15 cases') often sits in a long
+        paragraph that the whole-paragraph rankings place below shorter, vaguer ones."""
+        core = topic_words(query.topic or query.text)
+        if not core or len(hits) < 2:
+            return list(hits)
+        weights = self.index.word_weights
+        total = sum(weights.get(w, RARE_WORD_WEIGHT) for w in core)
+        # The topic's words and those of the glossary's other names for it, expanded once: expanding every
+        # candidate sentence instead would cost more than the search itself.
+        wanted = core | expanded_words(query.topic or query.text)
+
+        def coverage(hit: Hit) -> float:
+            return max((sum(weights.get(w, RARE_WORD_WEIGHT) for w in wanted & content_words(sentence)) / total
+                        for sentence in split_sentences(hit.paragraph.text)), default=0.0)
+
+        by_coverage = sorted(range(len(hits)), key=lambda i: (-coverage(hits[i]), i))
+        fused = reciprocal_rank_fusion([list(range(len(hits))), by_coverage], [1.0, SENTENCE_WEIGHT])
+        return [hits[i] for i, _ in fused]
 
     def _hit(self, row: int, score: float, dense_rank: int | None, lexical_rank: int | None) -> Hit:
         paragraph = self.index.paragraphs[row]
