@@ -103,6 +103,10 @@ def test_no_date_named_means_the_latest_report_and_the_answer_says_older_ones_ex
     ("What did Sunderland's latest SIF inspection find?", ["sunderland-2018"]),
     ("When Sunderland had its first inspection under the ILACS framework, had services improved since the "
      "previous inspection?", ["sunderland-2021"]),
+    # 'the previous 18 months' is a time, and a report year named beats 'previous'.
+    ("How many families had Sunderland's team helped in the previous 18 months, according to the 2018 "
+     "inspection?", ["sunderland-2018"]),
+    ("What did Sunderland's 2015 report say about the previous inspection's findings?", ["sunderland-2015"]),
     # 'since the previous inspection' is what changed, not which report.
     ("Have Sunderland's services improved since the previous inspection?", ["sunderland-2025"]),
     ("What trajectory have Sunderland's children's services followed across its four Ofsted inspections?",

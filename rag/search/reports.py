@@ -23,8 +23,12 @@ _TIMELINE = re.compile(r"\b(?:chang(?:e|ed|es|ing)|moved?|trace|evolv(?:e|ed)|tr
                        r"|every inspection|walk me through|how (?:has|have) .{0,60} (?:grade|judge?ment|rating)s?"
                        r"|what (?:overall )?grades has)\b", re.I)
 _LATEST = re.compile(r"\b(?:latest|most recent|current(?:ly)?|newest|last inspection|now)\b", re.I)
-_PREVIOUS = re.compile(r"(?<!since the )(?<!since its )(?<!since their )(?<!since a )\b(?:previous|prior|before (?:its|the|their) (?:most recent|latest|last)|the one before"
-                       r"|penultimate|last but one)\b", re.I)
+# 'the previous inspection', not 'since the previous inspection' (what changed) nor 'in the previous 18 months'.
+_PREVIOUS = re.compile(r"(?<!since the )(?<!since its )(?<!since their )(?<!since a )"
+                       r"\b(?:(?:previous|prior)(?!\s+(?:\d+|\w+teen|two|three|four|five|six|few|several)?\s*"
+                       r"(?:years?|months?|weeks?|days?|quarters?)\b)"
+                       r"|before (?:its|the|their) (?:most recent|latest|last)|the one before|penultimate|last but one)\b",
+                       re.I)
 _EARLIEST = re.compile(r"\b(?:earliest|first|oldest)\b", re.I)
 _BEFORE_REINSPECTION = re.compile(rf"\bbefore\s+(?:its|the|their|[A-Z][\w ,'’-]{{0,40}}?['’]s)\s+(?:({YEAR})\s+)?"
                                   rf"re-?inspection\b", re.I)
@@ -91,7 +95,7 @@ def date_cue(question: str) -> DateCue:
                                 if int(y) not in span_years and 2005 <= int(y) <= 2035))
     position = (f"{relative.group(1).lower()}:{relative.group(2)}" if relative else
                 "before-reinspection" if _BEFORE_REINSPECTION.search(question) else
-                "previous" if _PREVIOUS.search(question) else
+                "previous" if _PREVIOUS.search(question) and not years else
                 "earliest" if _EARLIEST.search(question) and not years else
                 "latest" if _LATEST.search(question) else "")
     timeline = bool(_TIMELINE.search(question)) or len(years) >= 2 or (since is not None and until is None
