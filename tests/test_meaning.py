@@ -57,3 +57,14 @@ def test_precision_and_recall_of_verified_on_the_faithfulness_set():
     # their gain (0.727 / 0.797; the topic check traded 0.016 of recall for 0.017 of precision, the side a
     # user's trust depends on). The target (precision 0.98) is not reached: see bench/faithfulness.py.
     assert precision >= 0.72 and recall >= 0.78, (precision, recall)
+
+
+def test_a_sentence_the_paragraph_states_word_for_word_is_what_the_report_says():
+    # Gateshead 2019: 'all children' in a quoted sentence is the report's own phrase, even where another
+    # sentence of the paragraph says 'some children'.
+    paragraph = ("Some children who go missing are not offered a return home interview. As a result of "
+                 "inspection, the local authority responded swiftly so that all children are offered an interview.")
+    quoted = "As a result of inspection, the local authority responded swiftly so that all children are offered an interview [1]."
+    assert meaning_problem(quoted, paragraph, paragraph=paragraph) == ""
+    # Reworded, the same 'all children' is still checked against 'some children'.
+    assert meaning_problem("The council now offers all children an interview.", paragraph, paragraph=paragraph)

@@ -152,9 +152,20 @@ def _grade(word: str) -> str:
 def meaning_problem(claim: str, support: str, *, paragraph: str = "", context: frozenset[str] = frozenset(),
                     report_year: str = "") -> str:
     """The first reason the supporting sentences (in their `paragraph`) do not say what the claim says,
-    or ""."""
+    or "". A claim the paragraph states word for word says what the report says: only an earlier
+    inspection's grade passed off as the current one is still a problem."""
+    if _verbatim(claim, paragraph or support):
+        return grades_bound(claim, support, report_year)
     for problem in (polarity(claim, support), quantifier(claim, paragraph or support),
                     numbers_bound(claim, paragraph or support, context), grades_bound(claim, support, report_year)):
         if problem:
             return problem
     return ""
+
+
+def _verbatim(claim: str, paragraph: str) -> bool:
+    """The claim, its citation marks and final stop aside, is a run of the paragraph's words."""
+    def plain(text: str) -> str:
+        return " ".join(words(re.sub(r"\[\d+(?:,\s*\d+)*\]", " ", text)))
+    wanted = plain(claim)
+    return len(wanted.split()) >= 4 and wanted in plain(paragraph)
