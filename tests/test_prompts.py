@@ -47,3 +47,15 @@ def test_long_paragraphs_are_cut_to_the_sentences_nearest_the_question():
         " The council was not in contact with eight care leavers."
     cut = excerpt(text, "How many care leavers was the council not in contact with?", 40)
     assert "eight care leavers" in cut and len(cut.split()) <= 45 and "…" in cut
+
+
+def test_a_why_question_keeps_the_sentences_that_state_findings():
+    from rag.answer.prompts import excerpt
+    text = ("Help and protection in Wandsworth is judged by inspectors across many cases. Plans are not "
+            "specific and reviews are too slow. Children in Wandsworth meet their social workers. Strategy "
+            "discussions do not include partner agencies, and risks are not assessed.")
+    question = "Why was help and protection in Wandsworth judged inadequate?"
+    assert "judged by inspectors" in excerpt(text, question, 25)
+    kept = excerpt(text, question, 25, reasons="weaknesses")
+    assert "Plans are not specific" in kept and "Strategy discussions do not" in kept
+    assert "judged by inspectors" not in kept

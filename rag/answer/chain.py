@@ -40,7 +40,7 @@ def model_runnable(prompts: Prompts, model: Any, passages: int = 3, words: int =
     # In a comparison the model is asked once per authority: two passages each keeps every call short.
     to_inputs = RunnableLambda(lambda group: {"passages": format_passages(
                                                   group.passages[:min(passages, 2) if group.authority else passages],
-                                                  group.question, words),
+                                                  group.question, words, group.reasons),
                                               "question": group.question, "not_in_reports": NOT_IN_REPORTS})
     return to_inputs | prompt | model | StrOutputParser()
 

@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from rag.answer.extractive import findings
 from rag.answer.verify import Passage
 from rag.errors import PromptError
 from rag.text.words import content_words, split_sentences
@@ -42,10 +43,12 @@ def load_prompts(folder: Path) -> Prompts:
     return Prompts(texts["answer_system.txt"], texts["answer_user.txt"])
 
 
-def format_passages(passages: list[Passage] | tuple[Passage, ...], question: str = "", max_words: int = 90) -> str:
+def format_passages(passages: list[Passage] | tuple[Passage, ...], question: str = "", max_words: int = 90,
+                    reasons: str = "") -> str:
     """Each passage under its key, with where it comes from, its text fenced as a quotation. Long
-    paragraphs are cut to their sentences nearest the question: a small model reads a short prompt
-    faster and loses the thread less (the citation checks still use the whole paragraph)."""
+    paragraphs are cut to their sentences nearest the question (for a why-question, `reasons`, to those
+    stating the most findings of that kind): a small model reads a short prompt faster and loses the
+    thread less (the citation checks still use the whole paragraph)."""
     blocks = []
     for passage in passages:
         paragraph, report = passage.hit.paragraph, passage.hit.report
@@ -53,19 +56,22 @@ def format_passages(passages: list[Passage] | tuple[Passage, ...], question: str
                                       report.date[:4] if report.date else "",
                                       paragraph.headings[-1] if paragraph.headings else "",
                                       f"paragraph {paragraph.number}" if paragraph.number else "") if x)
-        text = excerpt(paragraph.text, question, max_words) if question else paragraph.text
+        text = excerpt(paragraph.text, question, max_words, reasons) if question else paragraph.text
         blocks.append(f"[{passage.key}] ({where})\n\"\"\"\n{quote_as_data(text)}\n\"\"\"")
     return "\n".join(blocks)
 
 
-def excerpt(text: str, question: str, max_words: int) -> str:
-    """The paragraph's sentences that share most words with the question, in reading order, within
-    max_words; gaps are marked with an ellipsis."""
+def excerpt(text: str, question: str, max_words: int, reasons: str = "") -> str:
+    """The paragraph's sentences that share most words with the question (or, with `reasons`, state most
+    findings of that kind), in reading order, within max_words; gaps are marked with an ellipsis."""
     if len(text.split()) <= max_words:
         return text
     sentences = split_sentences(text)
     wanted = content_words(question)
-    ranked = sorted(range(len(sentences)), key=lambda i: (-len(wanted & content_words(sentences[i])), i))
+
+    def weight(i: int) -> int:
+        return findings(sentences[i], reasons) if reasons else len(wanted & content_words(sentences[i]))
+    ranked = sorted(range(len(sentences)), key=lambda i: (-weight(i), i))
     keep: list[int] = []
     words = 0
     for i in ranked:
