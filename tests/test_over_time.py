@@ -324,3 +324,10 @@ def test_a_comparison_lifts_the_paragraph_whose_one_sentence_answers(searcher):
     reordered = searcher._by_best_sentence(query, [*vague, answering])
     # Fused rank and best sentence count alike: from last of five to second, behind the first only.
     assert [h.paragraph.id for h in reordered] == [h.paragraph.id for h in (vague[0], answering, *vague[1:])]
+
+
+def test_years_paired_with_other_authorities_do_not_pick_this_ones_report(searcher):
+    result = searcher.search("Were caseloads a problem in Havering (2022) and Hackney's latest inspection?", 6)
+    assert {c.authority: [r.id for r in c.reports] for c in result.choices} == \
+        {"Havering": ["havering-2022"], "Hackney": ["hackney-2024"]}
+    assert not any(c.missing for c in result.choices)

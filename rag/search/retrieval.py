@@ -2,6 +2,7 @@
 rankings, optionally rerank, and for comparisons gather evidence for every authority separately."""
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -163,7 +164,11 @@ class Searcher:
         paired = dict(query.authority_years).get(authority)
         if paired and len(query.authority_years) > 1:
             return DateCue(years=(paired,))
-        return date_cue(query.text)
+        text = query.text
+        if not paired:      # 'Warrington (2019), Croydon (2020) and Southwark's latest': those years are theirs
+            for year in {y for a, y in query.authority_years if a != authority}:
+                text = re.sub(rf"\(?\b{year}\b\)?", "", text)
+        return date_cue(text)
 
     def _ranked(self, query: Query, vector: np.ndarray, report_ids: Sequence[str], k: int) -> list[Hit]:
         if not report_ids:
