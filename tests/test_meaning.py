@@ -68,3 +68,24 @@ def test_a_sentence_the_paragraph_states_word_for_word_is_what_the_report_says()
     assert meaning_problem(quoted, paragraph, paragraph=paragraph) == ""
     # Reworded, the same 'all children' is still checked against 'some children'.
     assert meaning_problem("The council now offers all children an interview.", paragraph, paragraph=paragraph)
+
+
+def test_a_negation_governs_its_own_phrase_not_the_next():
+    # 'a lack of awareness of private fostering': the awareness is lacking; the two children privately
+    # fostered are a fact, not its opposite.
+    support = ("There is a lack of awareness of private fostering arrangements; only two children were "
+               "identified as privately fostered at the time of the inspection.")
+    assert meaning_problem("Two children had been identified as privately fostered.", support, paragraph=support) == ""
+    assert "negation" in meaning_problem("There is good awareness of private fostering arrangements.", support,
+                                         paragraph=support)
+
+
+def test_a_month_the_question_names_is_context_like_its_year():
+    paragraph = Paragraph("r:p", "r", 0, "Only two children were identified as privately fostered.",
+                          "Only two children were identified as privately fostered.")
+    report = Report("r", "r.pdf", "", "", "Waltham Forest", "ofsted_sif", "2015-01-20", 2015)
+    claim = "In the inspection that took place in November 2014, two children had been identified as privately fostered."
+    passages = [Passage(1, Hit(paragraph, report, 1.0))]
+    assert verify_claim(claim, passages, question="In the November 2014 inspection, how many children were "
+                                                  "privately fostered?").verified
+    assert not verify_claim(claim, passages, question="How many children were privately fostered?").verified

@@ -54,3 +54,16 @@ def test_a_why_question_is_answered_with_the_findings_of_the_areas_own_section(a
 def test_what_held_back_a_grade_is_a_why_question(assistant):
     answer = assistant.ask("What held back Wandsworth's care leavers judgement?")
     assert answer.text.startswith("Wandsworth (2015): ") and len(answer.claims) >= 3
+
+
+def test_two_things_asked_and_one_answered_is_an_answer(default_settings):
+    # 'How many ..., and how were ... judged?': a verified sentence on the second part answers the question
+    # in part, though it holds no number; it is not replaced by the refusal.
+    def judged_only(prompt: str) -> str:
+        key = passage_with(prompt, "failed to ensure")
+        return ("The local authority has failed to ensure that there is sufficient suitable and safe "
+                f"accommodation to meet the needs of care leavers [{key}].")
+    bot = Assistant(default_settings, engine=scripted_engine(ScriptedChatModel(script=judged_only)))
+    answer = bot.ask("How many care leavers in Wandsworth were placed in unsuitable housing, and how did "
+                     "inspectors judge their accommodation?")
+    assert not answer.abstained and "failed to ensure" in answer.text

@@ -100,8 +100,8 @@ def _answers_the_kind_asked(p: Plan, claims: Sequence[Claim]) -> bool:
     """A 'how many' question needs a number, a 'what is it called' one a name: verified sentences that
     hold none do not answer it (they only say something true nearby)."""
     kinds = expected_kinds(p.groups[0].topic or p.standalone)
-    if not kinds or p.grades and asks_two_things(p.standalone):
-        return True         # a grade and a figure asked together: the grade answers one of the two
+    if not kinds or asks_two_things(p.standalone):
+        return True         # two things asked ('how many ..., and how were they judged?'): one answered is an answer
     known = frozenset(w.lower() for a in p.query.authorities for w in a.split())
     return any(has_kind(c.sentence, kind, p.standalone, known) for c in claims if c.verified for kind in kinds)
 

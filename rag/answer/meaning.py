@@ -49,11 +49,18 @@ def words(text: str) -> list[str]:
 
 
 def _negated_words(text: str) -> set[str]:
-    """Stems of the content words a negation governs: the three words after 'not', 'failed to', 'too few'."""
+    """Stems of the content words a negation governs: the three words after 'not', 'failed to', 'too few',
+    up to an 'of' that starts another phrase ('a lack of awareness | of private fostering': the awareness is
+    lacking, not the fostering)."""
     out: set[str] = set()
     for m in _NEGATION.finditer(text):
-        following = [w for w in words(text[m.end():])[:4] if w not in STOP_WORDS][:3]
-        out |= {stem(w) for w in following}
+        following: list[str] = []
+        for w in words(text[m.end():])[:4]:
+            if w == "of" and following:
+                break
+            if w not in STOP_WORDS:
+                following.append(w)
+        out |= {stem(w) for w in following[:3]}
     return out
 
 

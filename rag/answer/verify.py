@@ -13,7 +13,7 @@ from rag.answer.meaning import meaning_problem
 from rag.ofsted.glossary import expanded_words
 from rag.records import Hit
 from rag.search.grammar import topic_words
-from rag.text.words import content_words, numbers_in, split_sentences
+from rag.text.words import MONTHS, content_words, numbers_in, split_sentences
 
 # Months as dates: capitalised, and 'May' only next to a day or a year (not the verb).
 _MONTHS = re.compile(r"\b(January|February|March|April|June|July|August|September|October|November|December"
@@ -145,7 +145,13 @@ def verify(sentence: str, cited: Sequence[Passage], context_years: frozenset[str
     own_years = {p.hit.report.date[:4] for p in cited if p.hit.report.date}
     missing = sorted(numbers_in(sentence) - cited_numbers - context_years - own_years, key=len)
     cited_text = " ".join(stated).lower()
-    missing += [m for m in _MONTHS.findall(sentence) if m.lower() not in cited_text]
+    # Months the question names, or the cited report's own dates, are context like its years ('in the
+    # inspection that took place in November 2014, two children ...').
+    known_months = {m.lower() for m in _MONTHS.findall(question)} | {
+        MONTHS[int(day[5:7]) - 1] for p in cited for day in (p.hit.report.inspection_start, p.hit.report.inspection_end,
+                                                             p.hit.report.published, p.hit.report.date)
+        if day and len(day) >= 7 and day[5:7].isdigit() and 1 <= int(day[5:7]) <= 12}
+    missing += [m for m in _MONTHS.findall(sentence) if m.lower() not in cited_text and m.lower() not in known_months]
     cited_grades = {_grade(g) for g in _GRADES.findall(cited_text)}
     missing += [g for g in dict.fromkeys(_grade(g) for g in _GRADES.findall(sentence)) if g not in cited_grades]
     if missing:
