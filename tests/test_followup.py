@@ -151,3 +151,11 @@ def test_a_report_named_relative_to_the_last_one_is_the_one_after_or_before_it()
     # 'Since the previous inspection' is what changed, not which report: the old report stays.
     assert standalone_question("Had leaders improved it since the previous inspection?", history).startswith(
         "In Hillingdon (2015), ")
+
+
+def test_the_topic_carried_into_a_short_follow_up_has_no_filler_words():
+    history = chat("Did Wandsworth offer return home interviews to children who went missing, according to its "
+                   "2015 inspection?", "Not to all of them.")
+    rewritten = standalone_question("How did the council respond?", history)
+    assert "return home interviews" in rewritten
+    assert "according" not in rewritten and "went" not in rewritten

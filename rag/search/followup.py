@@ -31,7 +31,8 @@ _VERBS = frozenset("""is are was were be been being do does did has have had get
 make makes made use uses used say says said show shows showed find finds found provide provides provided receive
 receives received take takes took carry carries carried see sees saw seen meet met reach reached achieve achieved
 need needs needed include includes included draft drafted lead leads led share shares shared happen happened
-change changed compare compared describe described mean means meant stand stands""".split())
+change changed compare compared describe described mean means meant stand stands go goes went gone according
+""".split())
 _REFERENT = re.compile(r"\b(those|these|this|that|such|similar|same|comparable|equivalent|corresponding)\s+"
                        r"([A-Za-z][\w\-]*)", re.I)
 _SIMILARITY = {"similar", "same", "comparable", "equivalent", "corresponding"}
