@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from rag.answer.verify import Passage, is_instruction
+from rag.index.weights import UNSEEN_WORD_WEIGHT
 from rag.ofsted.grades import GRADE_WORD
 from rag.ofsted.glossary import expanded_words
 from rag.records import NOT_IN_REPORTS
@@ -19,7 +20,6 @@ from rag.text.words import MONTHS, NUMBER_WORDS, content_words, numbers_in, spli
 MIN_COVERAGE = 0.2        # weighted share of the question's content words a sentence must contain
 MAX_SENTENCES = 3
 MAX_WORDS = 110
-_DEFAULT_WEIGHT = 4.0     # IDF of a word the corpus never uses: rare, so it counts
 
 
 def expected_kinds(question: str) -> set[str]:
@@ -192,7 +192,7 @@ def best_sentences(question: str, passages: Sequence[Passage], *, limit: int = M
         return reason_sentences(passages, reasons) or best_sentences(question, passages, limit=limit,
                                                                      max_words=max_words, weights=weights)
     core = topic_words(question)
-    weight = (lambda w: weights.get(w, _DEFAULT_WEIGHT)) if weights else (lambda w: 1.0)
+    weight = (lambda w: weights.get(w, UNSEEN_WORD_WEIGHT)) if weights else (lambda w: 1.0)
     total = sum(weight(w) for w in core) or 1.0
     kinds = expected_kinds(question)
     counted = counted_words(question)

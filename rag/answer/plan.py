@@ -75,9 +75,9 @@ def plan(searcher: Searcher, question: str, history: Sequence[dict] = (), *, k: 
             key += len(passages)
             groups.append(Group(authority, passages, _for_authority(query, authority), query.topic or query.text))
         return Plan(question, standalone, result, PlanMode.COMPARE, tuple(groups), preface=preface, notes=notes)
-    reasons = _reasons_asked(searcher, query, result)
+    reasons, reason_areas = _reasons_asked(searcher, query, result)
     if reasons:
-        result = _reasons_first(searcher, standalone, result, _areas_of_graded_parts(query, searcher), reasons, k)
+        result = _reasons_first(searcher, standalone, result, reason_areas, reasons, k)
     seen = max(context_k, REASON_PASSAGES) if reasons else context_k
     passages = tuple(Passage(i, h) for i, h in enumerate(result.hits[:seen], start=1))
     grades, graded = _area_grades(searcher, query, result, passages, figure_too)
@@ -137,18 +137,19 @@ _IMPROVE = re.compile(r"\bwhat needs to improve\b|\bareas? for (?:priority )?(?:
                       r"|\brecommendations?\b", re.I)
 
 
-def _reasons_asked(searcher: Searcher, query: Query, result: SearchResult) -> str:
-    """'Why was help and protection judged inadequate?': the findings that explain the grade, weaknesses for
-    a grade below good and strengths for good or better; "" when the question asks no reason for a grade."""
-    areas = [a for a in _areas_of_graded_parts(query, searcher) if a != "overall_effectiveness"] \
-        or list(_areas_of_graded_parts(query, searcher))
-    if not (_asks_why(query.text) and areas and result.reports):
-        return ""
+def _reasons_asked(searcher: Searcher, query: Query, result: SearchResult) -> tuple[str, list[str]]:
+    """'Why was help and protection judged inadequate?': which findings explain the grade, weaknesses for a
+    grade below good and strengths for good or better, and the areas the question grades (whose sections
+    hold them); "" when the question asks no reason for a grade."""
+    if not (_asks_why(query.text) and result.reports):
+        return "", []
+    graded = _areas_of_graded_parts(query, searcher)
+    areas = [a for a in graded if a != "overall_effectiveness"] or graded
     grades = [j.grade for rid in result.reports for j in searcher.index.reports[rid].judgements
               if not j.service and any(j.area in same_area(a) for a in areas)]
     if not grades:
-        return ""
-    return "strengths" if all(g in ("outstanding", "good") for g in grades) else "weaknesses"
+        return "", []
+    return ("strengths" if all(g in ("outstanding", "good") for g in grades) else "weaknesses"), graded
 
 
 def _reasons_first(searcher: Searcher, question: str, result: SearchResult, areas: Sequence[str], reasons: str,

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from rag.ofsted.glossary import expanded_words
 
 WEIGHTS_VERSION = 2     # stored with the counts: counts of another version are recounted, never mixed
+UNSEEN_WORD_WEIGHT = 4.0   # the weight of a word the corpus never uses: rare, so it counts
 
 
 def paragraph_words(text: str) -> set[str]:

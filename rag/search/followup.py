@@ -96,13 +96,9 @@ def _rewrite(question: str, previous: str, answer: str) -> str:
 def _elliptic(rest: str, topic: str, mentions: Sequence[Mention], previous: str) -> str:
     """'What about Wandsworth?', 'And in 2017?', 'And on adoption?', 'What about its next inspection?': the
     previous question, retargeted."""
-    relative = "after" if _NEXT_REPORT.search(rest) else "before" if _PRIOR_REPORT.search(rest) else ""
-    names = list(dict.fromkeys(m.authority for m in _named(previous)))
-    year = parse_query(previous, ()).year_for(names[0]) if relative and len(names) == 1 and not mentions else None
-    if year:
-        text = _drop_report_years(previous)
-        end = re.search(r"[?.!]*\s*$", text).start()
-        return f"{text[:end]} (the inspection {relative} {year}){text[end:] or '?'}"
+    anchor = "" if mentions else _relative_report(rest, previous)
+    if anchor:
+        return _before_end(_drop_report_years(previous), anchor)
     new_names = list(dict.fromkeys(m.authority for m in mentions))
     paired = dict(parse_query(rest, ()).authority_years)
     new_years = [y.year for y in year_mentions(rest) if y.role != "data" and y.year not in paired.values()]
@@ -215,12 +211,26 @@ def _completed(question: str, previous: str, answer: str) -> str:
                 end = re.search(r"[?.!]*\s*$", text).start()
                 text = f"{text[:end]} ({runs}){text[end:]}" if runs else text
             text = f"In {join_names(_report_of(question, previous, names))}, {_lower_first(_drop_conjunction(text))}"
-            relative = "after" if _NEXT_REPORT.search(question) else "before" if _PRIOR_REPORT.search(question) else ""
-            year = parse_query(previous, ()).year_for(names[0]) if relative and len(names) == 1 else None
-            if year:        # 'its next inspection' after a question about the 2017 one: the one after 2017
-                end = re.search(r"[?.!]*\s*$", text).start()
-                text = f"{text[:end]} (the inspection {relative} {year}){text[end:] or '?'}"
+            anchor = _relative_report(question, previous)
+            if anchor:
+                text = _before_end(text, anchor)
     return _drop_conjunction(text) if text != question else text
+
+
+def _relative_report(question: str, previous: str) -> str:
+    """'Its next inspection' after a question about the 2017 report: ' (the inspection after 2017)', which
+    picks the one report after it (rag.search.reports); '' when the question names no report relative to
+    the last one, or the last question named no report year of one authority."""
+    relative = "after" if _NEXT_REPORT.search(question) else "before" if _PRIOR_REPORT.search(question) else ""
+    names = list(dict.fromkeys(m.authority for m in _named(previous)))
+    year = parse_query(previous, ()).year_for(names[0]) if relative and len(names) == 1 else None
+    return f" (the inspection {relative} {year})" if year else ""
+
+
+def _before_end(text: str, addition: str) -> str:
+    """The text with `addition` before its final punctuation (a question mark if it had none)."""
+    end = re.search(r"[?.!]*\s*$", text).start()
+    return f"{text[:end]}{addition}{text[end:] or '?'}"
 
 
 def _report_of(question: str, previous: str, names: Sequence[str]) -> list[str]:

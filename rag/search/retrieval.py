@@ -13,6 +13,7 @@ import numpy as np
 from rag.errors import ModelUnavailable
 from rag.index.embedding import Embedder, load_embedder, passage_text
 from rag.index.reader import Index
+from rag.index.weights import UNSEEN_WORD_WEIGHT
 from rag.ingest.corpus import PIPELINE_VERSION
 from rag.ofsted.glossary import expand, expanded_words
 from rag.ofsted.judgements import statement_paragraphs
@@ -29,7 +30,6 @@ LEXICAL_WEIGHT = 1.0
 CANDIDATES = 60       # taken from each ranking before fusion
 COMPARE_POOL = 15     # each authority's best candidates in a comparison, re-ordered by their best sentence
 SENTENCE_WEIGHT = 2.0
-RARE_WORD_WEIGHT = 4.0   # the weight of a word the index has never seen: rare, so it counts
 
 
 @dataclass(frozen=True)
@@ -242,13 +242,13 @@ class Searcher:
         if not core or len(hits) < 2:
             return list(hits)
         weights = self.index.word_weights
-        total = sum(weights.get(w, RARE_WORD_WEIGHT) for w in core)
+        total = sum(weights.get(w, UNSEEN_WORD_WEIGHT) for w in core)
         # The topic's words and those of the glossary's other names for it, expanded once: expanding every
         # candidate sentence instead would cost more than the search itself.
         wanted = core | expanded_words(query.topic or query.text)
 
         def coverage(hit: Hit) -> float:
-            return max((sum(weights.get(w, RARE_WORD_WEIGHT) for w in wanted & content_words(sentence)) / total
+            return max((sum(weights.get(w, UNSEEN_WORD_WEIGHT) for w in wanted & content_words(sentence)) / total
                         for sentence in split_sentences(hit.paragraph.text)), default=0.0)
 
         by_coverage = sorted(range(len(hits)), key=lambda i: (-coverage(hits[i]), i))
