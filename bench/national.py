@@ -3,7 +3,8 @@
     .venv/bin/python bench/national.py [--national ../shared/national/reports] [--work /tmp/rag-national]
                                        [--skip-cold] [--repeat 3]
 
-  - the raw encode rate of the embedding model here, per backend, on 1,500 national paragraphs as embedded;
+  - the raw encode rate of the embedding model here, per backend and precision, on 1,500 national paragraphs
+    as embedded;
   - a cold `rag ingest` of the whole tree (time, peak memory, paragraphs embedded per second);
   - an unchanged re-ingest, and adding one new report (median of --repeat);
   - `rag search` as a fresh process (median), warm search p50/p95 over 200 queries;
@@ -75,13 +76,13 @@ def raw_rates(reports: Path) -> None:
             continue
         pairs += [(report, p) for p in report.paragraphs]
     texts = sorted((passage_text(r, p) for r, p in random.sample(pairs, min(1500, len(pairs)))), key=len, reverse=True)
-    for backend in ("torch", "onnx"):
-        embedder = load_embedder(Settings.from_env(embedding_backend=backend))
+    for backend, precision in (("torch", "float32"), ("onnx", "float32"), ("torch", "bfloat16")):
+        embedder = load_embedder(Settings.from_env(embedding_backend=backend, embedding_precision=precision))
         embedder.embed(texts[:32])
         started = time.perf_counter()
         embedder.embed(texts)
-        print(f"raw encode rate, {backend:5}: {len(texts) / (time.perf_counter() - started):.1f} paragraphs/s "
-              f"({len(texts)} national paragraphs, batch {embedder.batch_size})")
+        print(f"raw encode rate, {backend:5} {precision:8}: {len(texts) / (time.perf_counter() - started):.1f} "
+              f"paragraphs/s ({len(texts)} national paragraphs, batch {embedder.batch_size})")
 
 
 def free_port() -> int:

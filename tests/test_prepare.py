@@ -42,6 +42,28 @@ def test_a_new_report_reuses_the_others_vectors_and_word_counts(corpus_dir, tmp_
     assert index.word_weights == pytest.approx(word_weights(p.text for p in index.paragraphs))
 
 
+
+def test_the_manifest_names_every_backend_that_made_the_vectors(corpus_dir, tmp_path):
+    """A national index built in bulk (bfloat16) and then given one new report (embedded in float32 by the
+    query backend) holds vectors of both: the manifest says so."""
+    class Bulk(HashingEmbedder):
+        backend = "torch-bfloat16"
+
+    class Query(HashingEmbedder):
+        backend = "onnx"
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(corpus_dir, corpus)
+    newest = sorted(corpus.iterdir())[-1]
+    held_back = newest.rename(tmp_path / newest.name)
+    ingest(corpus, tmp_path / "index", Bulk(64))
+    assert load(tmp_path / "index").manifest["embedder_backend"] == "torch-bfloat16"
+    held_back.rename(newest)
+    ingest(corpus, tmp_path / "index", Query(64))
+    assert load(tmp_path / "index").manifest["embedder_backend"] == "torch-bfloat16+onnx"
+    ingest(corpus, tmp_path / "index", Query(64), rebuild=True)    # nothing embedded: the vectors' makers stay
+    assert load(tmp_path / "index").manifest["embedder_backend"] == "torch-bfloat16+onnx"
+
 def test_queued_reports_are_embedded_in_whole_batches_before_the_write(monkeypatch):
     monkeypatch.setattr("rag.index.prepare.QUEUE_BATCHES", 4)
     embedder = CountingEmbedder(64, batch_size=4)

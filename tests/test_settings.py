@@ -63,12 +63,17 @@ def test_a_value_of_the_wrong_type_names_the_variable(name, raw):
 
 
 @pytest.mark.parametrize("name", ["RAG_TOP_K", "RAG_CONTEXT_K", "RAG_PORT", "RAG_CONCURRENCY", "RAG_QUEUE_SIZE",
-                                  "RAG_MAX_FILE_MB", "RAG_LLM_THREADS", "RAG_EMBEDDING_BATCH"])
+                                  "RAG_MAX_FILE_MB", "RAG_LLM_THREADS"])
 @pytest.mark.parametrize("raw", ["0", "-1"])
 def test_counts_must_be_positive(name, raw):
     with pytest.raises(ConfigError, match=f"{name} must be a positive number"):
         Settings.from_env({name: raw})
 
+
+def test_embedding_batch_zero_is_automatic_and_negative_is_refused():
+    assert Settings.from_env({"RAG_EMBEDDING_BATCH": "0"}).embedding_batch == 0
+    with pytest.raises(ConfigError, match="RAG_EMBEDDING_BATCH must be 0"):
+        Settings.from_env({"RAG_EMBEDDING_BATCH": "-1"})
 
 
 @pytest.mark.parametrize("env", [{"RAG_USERNAME": "ann"}, {"RAG_PASSWORD": "secret"}])

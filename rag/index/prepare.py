@@ -63,7 +63,7 @@ class Prepared:
         self.embedded = 0                   # texts embedded by this run
         self._keys: dict[int, str] = {}     # id(report) -> words key; the reports live as long as this
         self._passages: dict[int, list[tuple[str, str]]] = {}
-        self._backend = backend             # of the reused vectors, until this run embeds something
+        self._backend = backend             # what made the live index's vectors
         self._pending: dict[str, str] = {}  # hash -> text read but not embedded yet
 
     @classmethod
@@ -88,12 +88,14 @@ class Prepared:
         prepared.tokens = _live_tokens(folder, manifest)
         return prepared
 
-    @property
-    def backend(self) -> str:
-        """What made the vectors: the embedder's backend once it has embedded, else the reused ones'."""
+    def backend(self, reused: int) -> str:
+        """What made the vectors of a version that reuses `reused` of them: the live index's backend(s) for
+        those, this run's embedder for the rest ("torch-bfloat16+onnx": a national index built in bulk, then a
+        new report embedded by the query backend)."""
+        parts = self._backend.split("+") if reused else []
         if self.embedded:
-            return str(getattr(self.embedder, "backend", "") or self._backend)
-        return self._backend
+            parts.append(str(getattr(self.embedder, "backend", "")))
+        return "+".join(dict.fromkeys(p for p in parts if p))
 
     def key(self, report: Report) -> str:
         """words_key(report), computed once per report object."""

@@ -159,7 +159,7 @@ def _write_version(folder: Path, reports: Sequence[Report], pairs: list[tuple[Re
     manifest = {
         "format_version": FORMAT_VERSION,
         "embedder": prepared.embedder.name,
-        "embedder_backend": prepared.backend,
+        "embedder_backend": prepared.backend(reused=len(pairs) - prepared.embedded),
         "dimension": int(vectors.shape[1]),
         "normalised": True,
         "metric": "inner_product",
