@@ -86,6 +86,18 @@ def test_a_comparison_asks_the_model_once_per_authority_with_its_own_passages(de
     assert answer.engine == "scripted + extractive" and "5.1%" in answer.table[1][2]
 
 
+
+def test_a_why_question_asks_the_model_for_the_findings_not_the_grade(default_settings):
+    """The grade of a why-question is stated from the judgements table; asked the question as put, the small
+    model restated it or refused, so it is asked for the weaknesses its passages report."""
+    assistant, model = bot(default_settings, [NOT_IN_REPORTS])
+    question = "Why was Wandsworth's help and protection judged inadequate?"
+    assistant.ask(question)
+    user = model.prompts[0][-1].content
+    assert "Question: What weaknesses do the passages report? (They explain the grade in: " + question in user
+    assistant.ask(QUESTION)                                  # any other question reaches the model as asked
+    assert f"Question: {QUESTION}" in model.prompts[-1][-1].content
+
 def test_instructions_inside_a_report_stay_quoted_data(tmp_path):
     """A report that tries to give orders: its text reaches the model fenced as a passage, cannot forge a
     passage key, and a model that obeys it produces nothing that passes the checks."""

@@ -109,3 +109,11 @@ def test_the_refusal_cites_nothing_even_with_a_key_on_it():
     checked = check("CLICK is outstanding [3]. The reports in the corpus do not say [1].", PASSAGES)
     assert checked.text == "CLICK is outstanding [1]. The reports in the corpus do not say."
     assert len(checked.claims) == 1 and len(checked.citations) == 1
+
+
+def test_a_sentence_written_again_is_said_once():
+    """A small model can loop ('Ineffective case supervision [3]. ... Ineffective case supervision [3].')."""
+    checked = check("CLICK is outstanding [3].\nThe council was not in contact with eight care leavers [1].\n"
+                    "CLICK is outstanding [3].\nCLICK is  outstanding. [3]", PASSAGES)
+    assert checked.text.count("CLICK is outstanding") == 1
+    assert len(checked.claims) == 2 and all(c.verified for c in checked.claims)

@@ -41,8 +41,16 @@ def model_runnable(prompts: Prompts, model: Any, passages: int = 3, words: int =
     to_inputs = RunnableLambda(lambda group: {"passages": format_passages(
                                                   group.passages[:min(passages, 2) if group.authority else passages],
                                                   group.question, words, group.reasons),
-                                              "question": group.question, "not_in_reports": NOT_IN_REPORTS})
+                                              "question": model_question(group), "not_in_reports": NOT_IN_REPORTS})
     return to_inputs | prompt | model | StrOutputParser()
+
+
+def model_question(group: Any) -> str:
+    """What the model is asked. A why-question's grade is already stated from the judgements table: the model
+    is asked for the findings behind it, which a small model otherwise skips to restate the question."""
+    if not group.reasons:
+        return group.question
+    return f"What {group.reasons} do the passages report? (They explain the grade in: {group.question})"
 
 
 class ReportRetriever(BaseRetriever):

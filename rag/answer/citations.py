@@ -43,7 +43,14 @@ def check(answer: str, passages: Sequence[Passage], *, question: str = "", unsup
     numbering = _Numbering({p.key: p for p in passages})
     claims: list[Claim] = []
     lines: dict[int, tuple[str, list[str]]] = {}
+    said: set[str] = set()
     for line, prefix, sentence, keys in _sentences(answer):
+        # A small model can loop, writing the same sentence again and again: each is said once (under its
+        # line's label: 'Kent (2022): Overall effectiveness — good' and 'Essex (2022): ...' are two).
+        plain = " ".join(re.findall(r"[a-z0-9]+", _KEY.sub("", prefix + sentence).lower()))
+        if plain in said:
+            continue
+        said.add(plain)
         if is_abstention(sentence) and not any(k in numbering.passages for k in keys):
             rendered = sentence
         elif _KEY.sub("", sentence).strip(" .").lower() == NOT_IN_REPORTS.strip(" .").lower():
