@@ -18,6 +18,7 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from rag.answer import extractive
+from rag.answer.plans import Group
 from rag.answer.prompts import Prompts, format_passages
 from rag.records import NOT_IN_REPORTS, paragraph_json
 from rag.search.retrieval import Searcher
@@ -45,7 +46,7 @@ def model_runnable(prompts: Prompts, model: Any, passages: int = 3, words: int =
     return to_inputs | prompt | model | StrOutputParser()
 
 
-def model_question(group: Any) -> str:
+def model_question(group: Group) -> str:
     """What the model is asked. A why-question's grade is already stated from the judgements table: the model
     is asked for the findings behind it, which a small model otherwise skips to restate the question."""
     if not group.reasons:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from rag.answer.meaning import words
 from rag.answer.verify import Passage, Verdict, best_quote, resolve
 from rag.records import NOT_IN_REPORTS, Citation, Claim
 from rag.text.words import split_sentences
@@ -47,7 +48,7 @@ def check(answer: str, passages: Sequence[Passage], *, question: str = "", unsup
     for line, prefix, sentence, keys in _sentences(answer):
         # A small model can loop, writing the same sentence again and again: each is said once (under its
         # line's label: 'Kent (2022): Overall effectiveness — good' and 'Essex (2022): ...' are two).
-        plain = " ".join(re.findall(r"[a-z0-9]+", _KEY.sub("", prefix + sentence).lower()))
+        plain = " ".join(words(_KEY.sub("", prefix + sentence)))
         if plain in said:
             continue
         said.add(plain)

@@ -179,22 +179,26 @@ AUTO_BACKEND = {"ingest": "torch", "query": "onnx"}
 
 
 def load_embedder(settings: Settings, purpose: str = "query") -> Embedder:
-    """The embedder the settings name, loaded once per process per (model, backend, batch size).
+    """The embedder the settings name, loaded once per process per (model, backend, batch size, precision).
     purpose: "query" (embedding questions) or "ingest" (embedding a corpus)."""
+    backend, precision, batch = _resolved(settings, purpose)
+    return _cached_embedder(settings.embedding_model, batch, backend, str(settings.cache_dir), precision)
+
+
+def batch_size(settings: Settings, purpose: str = "query") -> int:
+    """The batch the embedder of these settings uses, without loading it."""
+    return _resolved(settings, purpose)[2]
+
+
+def _resolved(settings: Settings, purpose: str) -> tuple[str, str, int]:
+    """(backend, precision, batch size) that the settings mean for this purpose."""
     backend = settings.embedding_backend
     if backend not in BACKENDS:
         raise ConfigError(f"RAG_EMBEDDING_BACKEND={backend!r}; choose one of {', '.join(BACKENDS)}.")
     if backend == "auto":
         backend = AUTO_BACKEND[purpose]
     precision = resolve_precision(settings.embedding_precision, backend)
-    return _cached_embedder(settings.embedding_model, settings.embedding_batch, backend, str(settings.cache_dir),
-                            precision)
-
-
-def batch_size(settings: Settings, purpose: str = "query") -> int:
-    """The batch the embedder of these settings uses, without loading it."""
-    backend = settings.embedding_backend if settings.embedding_backend != "auto" else AUTO_BACKEND[purpose]
-    return settings.embedding_batch or BEST_BATCH[resolve_precision(settings.embedding_precision, backend)]
+    return backend, precision, settings.embedding_batch or BEST_BATCH[precision]
 
 
 @functools.lru_cache(maxsize=4)
@@ -206,8 +210,7 @@ def _cached_embedder(model: str, batch_size: int, backend: str, cache_dir: str,
         name, source = resolve_model(model)
         if Path(source).is_dir():
             from rag.index.onnx import OnnxEmbedder, ensure_export     # onnxruntime: only for this backend
-            return OnnxEmbedder(name, ensure_export(Path(source), Path(cache_dir), name),
-                                batch_size or BEST_BATCH["float32"])
+            return OnnxEmbedder(name, ensure_export(Path(source), Path(cache_dir), name), batch_size)
     return SentenceTransformerEmbedder(model, batch_size, precision)
 
 
