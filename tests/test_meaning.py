@@ -31,6 +31,8 @@ GOLD = Path(__file__).parent / "gold" / "faithfulness.jsonl"
     ("Wandsworth's safeguarding arrangements were judged to be good.",
      "The previous inspection of the local authority's safeguarding arrangements was in May 2012. The local "
      "authority was judged to be good.", "earlier inspection"),
+    ("The experiences and progress of care leavers in Hillingdon were graded good.",
+     "The graded judgement for adoption performance is good.", "good for adoption performance"),
 ])
 def test_what_the_report_does_not_say_is_named(claim, support, why):
     assert why in meaning_problem(claim, support, paragraph=support, report_year="2015")
@@ -41,6 +43,30 @@ def test_a_faithful_paraphrase_passes():
                "suitably experienced social workers.")
     assert meaning_problem("Child protection enquiries are carried out in a timely way by qualified social "
                            "workers.", support, paragraph=support) == ""
+
+
+def test_a_grade_stated_only_for_another_area_in_a_heading_does_not_support_the_claim():
+    paragraph = Paragraph("r:p", "r", 0, "The graded judgement for adoption performance is good.",
+                          "The graded judgement for adoption performance is good.",
+                          ("The experiences and progress of children looked after and achieving permanence require "
+                           "improvement.",))
+    report = Report("r", "r.pdf", "", "", "Hillingdon", "ofsted_sif", "2013", 2013)
+    cited = [Passage(1, Hit(paragraph, report, 1.0))]
+    wrong = verify_claim("Hillingdon's adoption performance was judged to require improvement.", cited)
+    assert not wrong.verified and "looked after" in wrong.reason
+    assert verify_claim("Hillingdon's adoption performance was judged good.", cited).verified
+
+
+@pytest.mark.parametrize("claim, support", [
+    ("Leadership in Sutton was judged good.", "Leadership, management and governance are good."),
+    ("The impact of leaders was judged good.", "Leadership, management and governance are good."),
+    # 'Safeguarding in the fostering service' is no judgement area: the rule cannot decide, so it is silent.
+    ("Ofsted rated safeguarding in the fostering service as adequate.",
+     "Safeguarding arrangements in the inspections of adoption and fostering services were judged to be good "
+     "and adequate respectively."),
+])
+def test_a_grade_given_to_the_same_area_under_another_name_passes(claim, support):
+    assert meaning_problem(claim, support, paragraph=support) == ""
 
 
 def test_precision_and_recall_of_verified_on_the_faithfulness_set():

@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rag.ofsted.grades import GRADE_WORD
-from rag.text.words import STOP_WORDS, numbers_in, stem
+from rag.ofsted.grades import GRADE_WORD, same_area
+from rag.search.question import areas_named
+from rag.text.words import STOP_WORDS, numbers_in, split_sentences, stem
 
 _TOKEN = re.compile(r"\d[\d,.]*%?|[A-Za-z][A-Za-z'’-]*")
 _NEGATION = re.compile(
@@ -156,6 +157,33 @@ def _grade(word: str) -> str:
     return "requires improvement" if "improvement" in word.lower() else word.lower()
 
 
+# Names one area goes by across frameworks and in plain words ('leadership' for 'impact of leaders').
+_AKIN = (frozenset({"leadership_management", "leadership_management_governance", "impact_of_leaders"}),
+         frozenset({"looked_after_permanence", "children_in_care"}),
+         frozenset({"help_and_protection", "safe", "staying_safe"}))
+
+
+def _akin(area: str) -> frozenset[str]:
+    return next((family for family in _AKIN if area in family), same_area(area))
+
+
+def grade_areas(claim: str, support: str) -> str:
+    """A grade the claim gives one area is said, in every supporting sentence that states it, of another
+    area: 'the graded judgement for adoption performance is good' does not support 'care leavers were
+    graded good'. A claim that names no area by name ('safeguarding in the fostering service'), or a
+    sentence that names none, cannot decide, so the claim passes."""
+    claimed_areas = set().union(*(_akin(a) for a in areas_named(claim, broad=False)))
+    if not claimed_areas:
+        return ""
+    for grade in dict.fromkeys(_grade(g) for g in GRADE_WORD.findall(claim)):
+        stating = [s for s in split_sentences(support) if grade in {_grade(g) for g in GRADE_WORD.findall(s)}]
+        named = [set(areas_named(s)) for s in stating]
+        if named and all(named) and not any(areas & claimed_areas for areas in named):
+            other = sorted(set().union(*named))[0].replace("_", " ")
+            return f"the report states {grade} for {other}, not for what the claim names"
+    return ""
+
+
 def meaning_problem(claim: str, support: str, *, paragraph: str = "", context: frozenset[str] = frozenset(),
                     report_year: str = "") -> str:
     """The first reason the supporting sentences (in their `paragraph`) do not say what the claim says,
@@ -164,7 +192,8 @@ def meaning_problem(claim: str, support: str, *, paragraph: str = "", context: f
     if _verbatim(claim, paragraph or support):
         return grades_bound(claim, support, report_year)
     for problem in (polarity(claim, support), quantifier(claim, paragraph or support),
-                    numbers_bound(claim, paragraph or support, context), grades_bound(claim, support, report_year)):
+                    numbers_bound(claim, paragraph or support, context), grades_bound(claim, support, report_year),
+                    grade_areas(claim, support)):
         if problem:
             return problem
     return ""

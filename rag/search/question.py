@@ -134,16 +134,21 @@ def _report_kind(question: str, asks_judgement: bool) -> str | None:
     return "inspection" if not kinds and asks_judgement else None   # mixed kinds: no single report
 
 
+def areas_named(text: str, broad: bool = True) -> list[str]:
+    """The judgement areas a text names, in order: the specific ones ('adoption', 'care leavers'), or, when
+    it names none and `broad` allows, the broad ones ('children's services', 'looked after', 'safeguarding')."""
+    def found(patterns: Sequence[tuple[str, str]]) -> list[str]:
+        hits = sorted((m.start(), area) for pattern, area in patterns
+                      for m in [re.search(pattern, text, re.I)] if m)
+        return list(dict.fromkeys(area for _, area in hits))
+
+    return found(_AREAS_SPECIFIC) or (found(_AREAS_BROAD) if broad else [])
+
+
 def _judgement(question: str, year: int | None) -> tuple[tuple[str, ...], str | None]:
     """(areas named, 2011-framework scope). Areas follow the framework the year implies: before 2013
     Ofsted used the 2009-2012 safeguarding and looked after children framework."""
-    def found(patterns: Sequence[tuple[str, str]]) -> list[str]:
-        hits = sorted((m.start(), area) for pattern, area in patterns
-                      for m in [re.search(pattern, question, re.I)] if m)
-        return list(dict.fromkeys(area for _, area in hits))
-
-    specific = found(_AREAS_SPECIFIC)
-    areas = specific or found(_AREAS_BROAD)
+    areas = areas_named(question)
     slac = (year is not None and year <= 2012) or bool(_SLAC_ONLY & set(areas)) \
         or bool(re.search(r"\badequate\b|\bgrade [1-4]\b", question, re.I))
     scope = None
