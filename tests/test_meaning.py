@@ -31,6 +31,17 @@ GOLD = Path(__file__).parent / "gold" / "faithfulness.jsonl"
     ("Wandsworth's safeguarding arrangements were judged to be good.",
      "The previous inspection of the local authority's safeguarding arrangements was in May 2012. The local "
      "authority was judged to be good.", "earlier inspection"),
+    ("Barnsley's new specialist team has already reduced risks for children at risk of sexual exploitation.",
+     "A specialist team was set up in April 2014, and this is a positive additional resource; however, it is too "
+     "early to measure direct impact for children.", "too early"),
+    ("The 2011 inspection judged Hammersmith and Fulham's adoption service to be good.",
+     "This process is supported well by the adoption service, which was judged good in the 2010 Ofsted "
+     "inspection.", "the 2010 inspection"),
+    ("Worcestershire's children's services are inadequate.",
+     "The local authority had previously been judged inadequate in 2016.", "earlier inspection"),
+    ("Children at risk in Wandsworth routinely waited 24 days to be seen after a referral.",
+     "Delays in seeing children at risk have been as long as 10 and 12 days, and in one case 24 days, from the "
+     "time of the referral.", "'routinely'"),
     ("The experiences and progress of care leavers in Hillingdon were graded good.",
      "The graded judgement for adoption performance is good.", "good for adoption performance"),
 ])
@@ -69,6 +80,26 @@ def test_a_grade_given_to_the_same_area_under_another_name_passes(claim, support
     assert meaning_problem(claim, support, paragraph=support) == ""
 
 
+def test_words_the_paragraph_only_negates_are_not_supported_by_its_other_sentences():
+    paragraph = ("Services for children in Coventry now require improvement to be good. While these improvements "
+                 "are evident, they are not yet fully embedded.")
+    quote = "Services for children in Coventry now require improvement to be good."
+    assert "only with a negation" in meaning_problem("The improvements in Coventry's children's services are now "
+                                                     "fully embedded.", quote, paragraph=paragraph)
+
+
+@pytest.mark.parametrize("claim, support", [
+    ("In April 2014 Barnsley set up a specialist team, though it was too soon to judge its impact.",
+     "A specialist team was set up in April 2014; however, it is too early to measure direct impact for children."),
+    ("The 2015 inspection judged help and protection inadequate.",
+     "Since the last inspection in 2012 services have declined. Help and protection were judged inadequate in 2015."),
+    ("Senior leaders have a clear understanding of strengths.",
+     "Senior leaders have a clear understanding of strengths. They do not yet understand every weakness."),
+])
+def test_what_the_new_rules_must_not_refuse(claim, support):
+    assert meaning_problem(claim, support, paragraph=support) == ""
+
+
 def test_precision_and_recall_of_verified_on_the_faithfulness_set():
     rows = [json.loads(line) for line in GOLD.read_text(encoding="utf-8").splitlines() if line.strip()]
     verified = []
@@ -80,9 +111,9 @@ def test_precision_and_recall_of_verified_on_the_faithfulness_set():
     precision = sum(r["supported"] for r in verified) / len(verified)
     recall = sum(r["supported"] for r in verified) / sum(r["supported"] for r in rows)
     # Word overlap alone scored precision 0.55 (recall 0.91) on this set: the meaning checks must keep
-    # their gain (0.727 / 0.797; the topic check traded 0.016 of recall for 0.017 of precision, the side a
+    # their gain (0.766 / 0.786 here, without headings; the topic check traded 0.016 of recall for 0.017 of precision, the side a
     # user's trust depends on). The target (precision 0.98) is not reached: see bench/faithfulness.py.
-    assert precision >= 0.72 and recall >= 0.78, (precision, recall)
+    assert precision >= 0.76 and recall >= 0.78, (precision, recall)
 
 
 def test_a_sentence_the_paragraph_states_word_for_word_is_what_the_report_says():

@@ -20,6 +20,11 @@ _NEGATION = re.compile(
     r"\b(?:not|no|never|none|nor|without|cannot|can't|isn't|aren't|wasn't|weren't|don't|doesn't|didn't|hasn't"
     r"|haven't|fail(?:s|ed|ing|ure)?|lack(?:s|ed|ing)?|insufficient(?:ly)?|too (?:few|many|long|slow|often)"
     r"|unable|absence of|neither)\b", re.I)
+# 'Too early to measure the impact': the report withholds judgement on an effect the claim says happened.
+_TOO_EARLY = re.compile(r"\b(?:too (?:soon|early)|early days)\b|\b(?:not yet|yet to) (?:\w+ )?(?:see|seen|show|shown"
+                        r"|demonstrat\w*|evident|measur\w*|evaluat\w*|impact\w*|had|have)\b", re.I)
+_ACHIEVED = re.compile(r"\balready\b|\b(?:has|have|had)(?: already)? (?:led|resulted|made|had|improved|reduced|increased"
+                       r"|strengthened|transformed|secured|achieved|delivered)\b", re.I)
 # Words of one meaning and their opposites: a claim that says one where the report says the other is wrong.
 _OPPOSITES = (
     ("above", "below"), ("higher", "lower"), ("more", "fewer"), ("more", "less"), ("increase", "decrease"),
@@ -35,7 +40,8 @@ _UNIVERSAL = re.compile(r"\b(?:all|every|always|none|routinely|reliably|invariab
                         r"|without exception|entire(?:ly)?|wholly)\b", re.I)
 _ALL = re.compile(r"\b(?:all|every|each|both|always|none|100%)\b", re.I)
 _LIMITED = re.compile(r"\b(?:most|some|many|majority|minority|a number of|several|few|a small number|generally"
-                      r"|mostly|often|usually|sometimes|not all|not always|in (?:a|the) (?:small )?number of"
+                      r"|mostly|often|usually|sometimes|occasionally|at times|not all|not always|in (?:a|the) (?:small )?number of"
+                      r"|in (?:one|two|a few) cases?"
                       r"|or|partly|partially|largely|nearly|almost|mainly|too many|inconsistent(?:ly)?)\b", re.I)
 _GRADING = re.compile(r"\b(?:judged|graded|rated|grade[sd]?|judge?ments?|rating)\b", re.I)
 _EARLIER = re.compile(r"\b(?:previous(?:ly)?|last inspect(?:ed|ion)|earlier|prior|at the last|was last|when last"
@@ -76,6 +82,8 @@ def polarity(claim: str, support: str) -> str:
         return "the report says the opposite (negation)"
     if (negated_in_claim & content_support) - negated_in_support and not _NEGATION.search(support):
         return "the report says the opposite (negation)"
+    if _TOO_EARLY.search(support) and _ACHIEVED.search(claim) and not _TOO_EARLY.search(claim):
+        return "the report says it is too early to see that effect"
     for a, b in _OPPOSITES:
         for mine, theirs in ((a, b), (b, a)):
             if _has(claim_stems, mine) and _has(support_stems, theirs) and not _has(support_stems, mine):
@@ -83,19 +91,37 @@ def polarity(claim: str, support: str) -> str:
     return ""
 
 
+def only_negated(claim: str, paragraph: str) -> str:
+    """Words of the claim that the paragraph only ever uses under a negation ('they are not yet fully
+    embedded' against 'the improvements are now fully embedded'), wherever the best quote was taken from."""
+    if _NEGATION.search(claim) or _TOO_EARLY.search(claim):
+        return ""
+    negated: set[str] = set()
+    plain: set[str] = set()
+    for sentence in split_sentences(paragraph):
+        scope = _negated_words(sentence)
+        negated |= scope
+        plain |= {stem(w) for w in words(sentence) if w not in STOP_WORDS} - scope
+    claimed = {stem(w) for w in words(claim) if w not in STOP_WORDS and len(w) > 3}
+    against = sorted(claimed & (negated - plain))
+    # Two words, not one: a lone word ('looked', of 'not looked after') is too often a phrase's part.
+    return f"the report says '{' '.join(against)}' only with a negation" if len(against) >= 2 else ""
+
+
 def _has(stems: set[str], prefix: str) -> bool:
     key = stem(prefix)
     return any(s in (prefix, key) or (len(key) >= 4 and s.startswith(key)) for s in stems)
 
 
-def quantifier(claim: str, support: str) -> str:
-    """'All' or 'every' in the claim where the report only says 'most', 'some' or 'good or outstanding'
-    (of the same thing: 'all children' against 'most children')."""
+def quantifier(claim: str, support: str, paragraph: str = "") -> str:
+    """'All' or 'every' in the claim where the supporting sentences only say 'most', 'some' or 'in one
+    case', or where the paragraph says 'most' of the same thing ('all children' against 'most children')."""
     universal = _UNIVERSAL.search(claim)
     if not universal:
         return ""
     if not _ALL.search(support) and _LIMITED.search(support):
         return f"the claim says '{universal.group(0)}', the report does not"
+    support = paragraph or support
     following = [w for w in re.findall(r"[a-z][a-z'’-]+", claim[universal.end():])[:4] if w not in STOP_WORDS][:1]
     for noun in following:
         if re.search(rf"\b(?:most|some|many|majority of|minority of|a few|few|several|a number of|not all)\s+"
@@ -141,7 +167,8 @@ def _neighbours(tokens: Sequence[str], number: str) -> list[str]:
 def grades_bound(claim: str, support: str, report_year: str = "") -> str:
     """A grade the claim states is in the supporting sentences, and not only as an earlier inspection's."""
     claimed = {_grade(g) for g in GRADE_WORD.findall(claim)}
-    if not claimed or not _GRADING.search(claim):
+    # 'Good' and 'adequate' describe as often as they grade; the other grade words always grade.
+    if not claimed or not _GRADING.search(claim) and claimed <= {"good", "adequate"}:
         return ""
     stated = {_grade(g) for g in GRADE_WORD.findall(support)}
     if claimed - stated:
@@ -150,6 +177,12 @@ def grades_bound(claim: str, support: str, report_year: str = "") -> str:
     claim_dates_it = _EARLIER.search(claim) or _YEAR.search(claim)
     if earlier and not claim_dates_it:
         return "the report states that grade for an earlier inspection"
+    # 'The 2011 inspection judged it good' where the report says 'judged good in the 2010 inspection'.
+    claim_years = set(_YEAR.findall(claim))
+    for grade in claimed if claim_years else ():
+        dated = [set(_YEAR.findall(s)) for s in split_sentences(support) if grade in {_grade(g) for g in GRADE_WORD.findall(s)}]
+        if dated and all(years and not years & claim_years for years in dated):
+            return f"the report states {grade} for the {min(set().union(*dated))} inspection"
     return ""
 
 
@@ -191,7 +224,8 @@ def meaning_problem(claim: str, support: str, *, paragraph: str = "", context: f
     inspection's grade passed off as the current one is still a problem."""
     if _verbatim(claim, paragraph or support):
         return grades_bound(claim, support, report_year)
-    for problem in (polarity(claim, support), quantifier(claim, paragraph or support),
+    for problem in (polarity(claim, support), only_negated(claim, paragraph or support),
+                    quantifier(claim, support, paragraph),
                     numbers_bound(claim, paragraph or support, context), grades_bound(claim, support, report_year),
                     grade_areas(claim, support)):
         if problem:
