@@ -81,6 +81,16 @@ def test_common_words_need_a_capital_and_not_a_sentence_start():
     assert find_authorities_in_text("reading ages rose; they bury the lead; a ship's hull") == []
 
 
+@pytest.mark.parametrize("question, named", [
+    ("Bury's report published in May 2016: what grade did help and protection get?", ["Bury"]),
+    ("Slough: how were care leavers judged?", ["Slough"]),
+    ("Reading the 2019 report, how were care leavers judged?", []),
+    ("Hull’s overall grade in 2026?", ["Kingston upon Hull"]),
+])
+def test_a_sentence_initial_common_word_is_the_place_when_possessive_or_set_off(question, named):
+    assert [m.authority for m in find_mentions(question, in_question=True)] == named
+
+
 def test_acronyms_must_be_written_in_capitals():
     assert find_authorities_in_text("a bcp (business continuity plan) for rbwm") == []
     assert find_authorities_in_text("BCP and RBWM") == [("Bournemouth, Christchurch and Poole", 1),

@@ -138,9 +138,17 @@ def _valid(name: _Name, words: Sequence[re.Match[str]], text: str, in_question: 
         return False
     if name.exact_case and [_case_kept(w) for w in written] != [_case_kept(t) for t in name.tokens]:
         return False
-    if name.capitalised and (not written[0][:1].isupper() or _sentence_start(text, words[0].start())):
+    if name.capitalised and (not written[0][:1].isupper()
+                             or _sentence_start(text, words[0].start()) and not _used_as_name(text, words[-1].end(), in_question)):
         return False
     return True
+
+
+def _used_as_name(text: str, end: int, in_question: bool) -> bool:
+    """A sentence-initial 'Bury' or 'Reading' is the place when possessive ('Bury's report') or, in a
+    question, set off by punctuation ('Slough: what grade ...', 'Reading, 2019?')."""
+    after = text[end:end + 2]
+    return after in ("'s", "’s") or (in_question and (not after.strip() or after[:1] in ",:;?)"))
 
 
 def find_mentions(text: str, *, in_question: bool = False, extra: Sequence[str] = ()) -> list[Mention]:
