@@ -117,3 +117,16 @@ def test_a_sentence_written_again_is_said_once():
                     "CLICK is outstanding [3].\nCLICK is  outstanding. [3]", PASSAGES)
     assert checked.text.count("CLICK is outstanding") == 1
     assert len(checked.claims) == 2 and all(c.verified for c in checked.claims)
+
+
+def test_a_line_labelled_with_one_authority_is_not_borne_out_by_anothers_report():
+    kent = make_report("kent-2022", "Kent", ["Social workers say their caseloads are manageable."], date="2022-03-01")
+    essex = make_report("essex-2022", "Essex", ["Social workers hold an average of 30 children each."],
+                        date="2022-03-01")
+    passages = number_passages(hits_of(essex) + hits_of(kent))
+    checked = check("Kent: Social workers hold an average of 30 children each [1].\n"
+                    "Essex: Social workers hold an average of 30 children each [1].", passages)
+    kent_claim, essex_claim = checked.claims
+    assert not kent_claim.verified and essex_claim.verified
+    # Without a label, a sentence may still be moved to the passage that bears it out.
+    assert check("Social workers say their caseloads are manageable [1].", passages).claims[0].verified

@@ -185,6 +185,17 @@ def test_a_national_question_is_read_as_a_table_filter():
     assert (f.every, f.min_reports, f.grades) == (True, 3, frozenset({"requires improvement"}))
 
 
+def test_a_grade_question_naming_no_authority_of_a_large_corpus_reads_the_table_with_its_month():
+    question = "What grade did help and protection receive in the reports published in May 2016?"
+    query = parse_query(question, sorted({r.authority for r in CORPUS}))
+    assert national_question(question, query) is None
+    f = national_question(question, query, unnamed_many=True).filter
+    assert (f.area, f.since, f.until, f.scope) == ("help_and_protection", "2016-05-01", "2016-05-31", "all")
+    # Not a grade question: search answers it, however many authorities there are.
+    query = parse_query("What did inspectors say about caseloads?", [])
+    assert national_question(query.text, query, unnamed_many=True) is None
+
+
 def test_a_question_about_one_authority_is_not_national():
     query = parse_query("What did inspectors say about caseloads in Hackney?", ["Hackney"])
     assert national_question(query.text, query) is None
@@ -221,6 +232,14 @@ def test_a_national_question_is_answered_from_the_table_with_the_filter_said_and
     assert result.verified_claims == len(result.claims) == 4 and len(result.citations) == 4
     assert "Children's services in Havering are inadequate [2]." in result.text
     assert [row[0] for row in result.table[1:]] == ["Havering", "Liverpool"]
+
+
+def test_a_grade_question_naming_no_authority_compares_a_few_and_tables_many(searcher, monkeypatch):
+    question = "How was help and protection judged?"
+    assert plan(searcher, question).mode != PlanMode.TABLE          # the few authorities, report by report
+    monkeypatch.setattr("rag.answer.plan.MANY_AUTHORITIES", 1)
+    assert plan(searcher, question).mode == PlanMode.TABLE          # many: the judgements table
+    assert plan(searcher, "How was help and protection judged in Havering?").mode != PlanMode.TABLE
 
 
 def test_a_timeline_lists_each_report_in_date_order_with_its_cited_grade(searcher):

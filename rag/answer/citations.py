@@ -57,7 +57,8 @@ def check(answer: str, passages: Sequence[Passage], *, question: str = "", unsup
         elif _KEY.sub("", sentence).strip(" .").lower() == NOT_IN_REPORTS.strip(" .").lower():
             rendered = NOT_IN_REPORTS       # the refusal itself cites nothing, whatever key a model put on it
         else:
-            valid, verdict = resolve(sentence, keys, passages, context_years, question if topic else "")
+            valid, verdict = resolve(sentence, keys, _of_label(prefix, passages), context_years,
+                                     question if topic else "")
             if not verdict.verified and unsupported == "drop":
                 claims.append(Claim(sentence, (), False, verdict.reason))
                 continue
@@ -120,6 +121,15 @@ def merge(parts: Sequence[tuple[str, Checked]]) -> Checked:
                    for c in checked.claims]
         lines.append(f"{label}{text}")
     return Checked("\n".join(lines), tuple(claims), tuple(citations))
+
+
+def _of_label(prefix: str, passages: Sequence[Passage]) -> Sequence[Passage]:
+    """The passages a line labelled with an authority ('Kent (2022): ...') may cite: that authority's.
+    A claim under one authority's label is not borne out by another's report, and a national answer of
+    a hundred lines is not checked against every authority's passages (that took minutes)."""
+    label = prefix.lower()
+    own = [p for p in passages if p.hit.report.authority and p.hit.report.authority.lower() in label]
+    return own or passages
 
 
 def _label(line: str) -> tuple[str, str]:

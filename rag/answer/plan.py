@@ -26,11 +26,18 @@ from rag.text.words import content_words
 __all__ = ["Group", "Plan", "PlanMode", "grade_phrase", "plan", "table_plan"]
 
 
+# A grade question that names no authority is about each one the corpus holds: a few are compared report
+# by report (the bundled five), more are read from the judgements table like a national question.
+MANY_AUTHORITIES = 12
+
+
 def plan(searcher: Searcher, question: str, history: Sequence[dict] = (), *, k: int = 10, context_k: int = 5,
          authorities: Sequence[str] | None = None, year: int | None = None) -> Plan:
     standalone = standalone_question(question, history) if history else question
     parsed = parse_query(standalone, searcher.authorities)
-    national = None if authorities else national_question(standalone, parsed)
+    unnamed_many = not parsed.authorities and not parsed.unknown_authorities \
+        and len(searcher.authorities) > MANY_AUTHORITIES
+    national = None if authorities else national_question(standalone, parsed, unnamed_many=unnamed_many)
     if national is not None:
         # A question about many authorities is answered from the table: no search (a search per authority
         # of a national corpus would take seconds and add nothing).

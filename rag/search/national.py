@@ -7,12 +7,14 @@ engine. Rules only: a question that is not plainly about many authorities is lef
 from __future__ import annotations
 
 import re
+from calendar import monthrange
 from dataclasses import dataclass
 
 from rag.ofsted.facts import facts, regions
 from rag.ofsted.table import EVERY_AREA, NO_GRADE, TableFilter
 from rag.search.grammar import YEAR
 from rag.search.question import Query
+from rag.text.words import MONTHS
 
 _MANY = r"(?:local\s+)?(?:authorities|councils|boroughs|LAs|areas|counties|cities|unitar(?:y|ies))"
 _ASKS_MANY = re.compile(
@@ -42,7 +44,7 @@ _LAST_TWO = re.compile(r"\b(?:last|latest|most recent)\s+two\b", re.I)
 _SINCE = re.compile(rf"\b(?:from|after|in or after)\s+(?:\w+\s+){{0,2}}?({YEAR})(?:\s+onwards?)?\b"
                     rf"|\b({YEAR})\s+(?:onwards?|or later)\b|\bsince\b[^.?;]{{0,70}}?\b({YEAR})\b", re.I)
 _UNTIL = re.compile(rf"\b(?:before|until|up to|by)\s+({YEAR})\b", re.I)
-_IN_YEAR = re.compile(rf"\b(?:in|during|published in|inspected in)\s+({YEAR})\b", re.I)
+_IN_YEAR = re.compile(rf"\b(?:in|during|published in|inspected in)\s+(?:({'|'.join(MONTHS)})\s+)?({YEAR})\b", re.I)
 _FRAMEWORKS = (("ofsted_ilacs", r"\bILACS\b"), ("ofsted_sif", r"\bSIF\b|\bsingle inspection framework\b"))
 _NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 
@@ -54,12 +56,14 @@ class NationalQuestion:
     anchor: str | None = None    # the authority whose statistical neighbours are asked about
 
 
-def national_question(question: str, query: Query) -> NationalQuestion | None:
+def national_question(question: str, query: Query, *, unnamed_many: bool = False) -> NationalQuestion | None:
     """The table filter a question about many authorities asks for, or None when it is not one (it names
-    one or two authorities to answer about, or asks for no grade). Asides in brackets are not the filter."""
+    one or two authorities to answer about, or asks for no grade). Asides in brackets are not the filter.
+    `unnamed_many`: the question names no authority and the corpus has many, so a grade question is about
+    all of them ('What grade did help and protection get in the reports published in May 2016?')."""
     question = re.sub(r"\([^()]*\)", " ", question)
     neighbours = re.search(r"\bstatistical neighbours?\b|\bcomparators?\b", question, re.I)
-    if not _ASKS_MANY.search(question) and not neighbours:
+    if not _ASKS_MANY.search(question) and not neighbours and not unnamed_many:
         return None
     grades = _grades(question)
     if not (query.asks_judgement or grades):
@@ -134,8 +138,11 @@ def _window(question: str) -> tuple[str | None, str | None]:
         until = f"{int(m.group(1)) - 1}-12-31"
     if not since and not until:
         m = _IN_YEAR.search(question)
-        if m:
-            since, until = f"{m.group(1)}-01-01", f"{m.group(1)}-12-31"
+        if m and m.group(1):
+            month = MONTHS.index(m.group(1).lower()) + 1
+            since, until = f"{m.group(2)}-{month:02d}-01", f"{m.group(2)}-{month:02d}-{monthrange(int(m.group(2)), month)[1]}"
+        elif m:
+            since, until = f"{m.group(2)}-01-01", f"{m.group(2)}-12-31"
     return since, until
 
 
