@@ -159,3 +159,26 @@ def test_the_topic_carried_into_a_short_follow_up_has_no_filler_words():
     rewritten = standalone_question("How did the council respond?", history)
     assert "return home interviews" in rewritten
     assert "according" not in rewritten and "went" not in rewritten
+
+
+def _turns(question: str, answer: str) -> list[dict]:
+    return [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
+
+
+def test_the_next_or_previous_report_is_dated_by_the_answer_when_the_question_named_no_year():
+    history = _turns("What overall grade did North Northamptonshire receive in its first inspection?",
+                     "Requires improvement to be good in all areas (report published 25 November 2022).")
+    assert standalone_question("How did the next inspection compare?", history).endswith(
+        "(the inspection after 2022)?")
+
+
+def test_the_inspection_before_that_is_the_one_before_the_last_turns_report():
+    history = _turns("What grade did Hull get for care leavers in its 2026 report?", "Outstanding.")
+    rewritten = standalone_question("And in the inspection before that?", history)
+    assert "care leavers" in rewritten and rewritten.endswith("(the inspection before 2026)?")
+
+
+def test_how_did_that_compare_keeps_the_judgement_area_whole():
+    history = _turns("How was help and protection graded in Slough's 2019 inspection?", "Requires improvement.")
+    rewritten = standalone_question("How did that compare with the previous inspection?", history)
+    assert "help and protection" in rewritten and "(the inspection before 2019)" in rewritten

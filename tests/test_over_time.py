@@ -350,3 +350,11 @@ def test_years_paired_with_other_authorities_do_not_pick_this_ones_report(search
     assert {c.authority: [r.id for r in c.reports] for c in result.choices} == \
         {"Havering": ["havering-2022"], "Hackney": ["hackney-2024"]}
     assert not any(c.missing for c in result.choices)
+
+
+def test_how_did_the_next_inspection_compare_asks_for_that_reports_grades():
+    from rag.answer.plan import _asks_overview
+    assert _asks_overview(parse_query("In Havering, how did the next inspection compare (the inspection after "
+                                      "2018)?", ["Havering"]))
+    assert not _asks_overview(parse_query("In Havering, how did caseloads compare at the next inspection?",
+                                          ["Havering"]))

@@ -107,7 +107,7 @@ def _asks_summary(question: str) -> bool:
 
 
 _GRADE_TALK = frozenset(content_words("grade grades graded judgement judgements judged rating ratings rated latest "
-                                      "recent current most overall"))
+                                      "recent current most overall next previous prior before after"))
 
 
 def _asks_overview(query: Query) -> bool:

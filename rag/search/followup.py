@@ -39,12 +39,13 @@ _SIMILARITY = {"similar", "same", "comparable", "equivalent", "corresponding"}
 # A report named relative to the one the conversation was about: 'its next inspection', 'when it was next
 # inspected', 'its previous inspection' ('since the previous inspection' is what changed, not which report).
 _NEXT_REPORT = re.compile(r"\b(?:next|following|subsequent|later)\s+(?:\w+\s+){0,2}(?:inspection|report|visit)s?\b"
-                          r"|\bnext inspected\b", re.I)
+                          r"|\bnext inspected\b|\b(?:inspection|report|one)\s+after\s+(?:that|this|it)\b", re.I)
 _PRIOR_REPORT = re.compile(r"(?<!since the )(?<!since its )(?<!since their )\b(?:previous|prior|earlier)\s+"
-                           r"(?:\w+\s+)?(?:inspection|report)s?\b", re.I)
+                           r"(?:\w+\s+)?(?:inspection|report)s?\b|\b(?:inspection|report|one)\s+before\s+(?:that|this|it)\b",
+                           re.I)
 # 'Was that also a problem?', 'Why was that?', 'Had that changed?': 'that' standing for the last turn's topic.
 _BARE_THAT = re.compile(r"\b(?:that|this)\b(?=\s*(?:[?.,!]|$|\s+(?:also|still|ever|really|is|was|were|are|be|been"
-                        r"|change[sd]?|happen(?:ed)?|improve[sd]?|get|got|remain(?:ed)?)\b))", re.I)
+                        r"|change[sd]?|happen(?:ed)?|improve[sd]?|get|got|remain(?:ed)?|compare[sd]?)\b))", re.I)
 
 
 def standalone_question(question: str, history: Sequence[dict]) -> str:
@@ -89,14 +90,14 @@ def _rewrite(question: str, previous: str, answer: str) -> str:
     if not led:     # "Adoption?": capitalised only because it starts the sentence
         cut = re.sub(r"^(?!Ofsted\b)[A-Z][a-z]+\b", lambda m: m.group(0).lower(), cut)
     if not (_QUESTION_WORDS & {w.lower() for w in words}) and len(words) <= (6 if led else 2):
-        return _elliptic(rest, cut, mentions, previous)     # "And on adoption?", "Wandsworth too?"
+        return _elliptic(rest, cut, mentions, previous, answer)     # "And on adoption?", "Wandsworth too?"
     return _completed(question, previous, answer)
 
 
-def _elliptic(rest: str, topic: str, mentions: Sequence[Mention], previous: str) -> str:
+def _elliptic(rest: str, topic: str, mentions: Sequence[Mention], previous: str, answer: str = "") -> str:
     """'What about Wandsworth?', 'And in 2017?', 'And on adoption?', 'What about its next inspection?': the
     previous question, retargeted."""
-    anchor = "" if mentions else _relative_report(rest, previous)
+    anchor = "" if mentions else _relative_report(rest, previous, answer)
     if anchor:
         return _before_end(_drop_report_years(previous), anchor)
     new_names = list(dict.fromkeys(m.authority for m in mentions))
@@ -211,20 +212,33 @@ def _completed(question: str, previous: str, answer: str) -> str:
                 end = re.search(r"[?.!]*\s*$", text).start()
                 text = f"{text[:end]} ({runs}){text[end:]}" if runs else text
             text = f"In {join_names(_report_of(question, previous, names))}, {_lower_first(_drop_conjunction(text))}"
-            anchor = _relative_report(question, previous)
+            anchor = _relative_report(question, previous, answer)
             if anchor:
                 text = _before_end(text, anchor)
     return _drop_conjunction(text) if text != question else text
 
 
-def _relative_report(question: str, previous: str) -> str:
+def _relative_report(question: str, previous: str, answer: str = "") -> str:
     """'Its next inspection' after a question about the 2017 report: ' (the inspection after 2017)', which
     picks the one report after it (rag.search.reports); '' when the question names no report relative to
-    the last one, or the last question named no report year of one authority."""
+    the last one, or the last turn named no report year of one authority. A question that named no year
+    ('its first inspection', 'the latest') is dated by the answer it got, when that names one report's year."""
     relative = "after" if _NEXT_REPORT.search(question) else "before" if _PRIOR_REPORT.search(question) else ""
     names = list(dict.fromkeys(m.authority for m in _named(previous)))
     year = parse_query(previous, ()).year_for(names[0]) if relative and len(names) == 1 else None
+    if relative and len(names) == 1 and not year:
+        year = _answer_year(answer)
     return f" (the inspection {relative} {year})" if year else ""
+
+
+def _answer_year(answer: str) -> int | None:
+    """The report year an answer gives: the year it says the report was published or inspected in, or the
+    one year it names."""
+    published = re.search(rf"\b(?:published|inspected|inspection)\b[^.;()]{{0,40}}?\b({YEAR})\b", answer, re.I)
+    if published:
+        return int(published.group(1))
+    years = {int(y) for y in re.findall(rf"\b{YEAR}\b", answer)}
+    return years.pop() if len(years) == 1 else None
 
 
 def _before_end(text: str, addition: str) -> str:
@@ -255,7 +269,11 @@ def _key_phrase(text: str, exclude: frozenset[str] = frozenset(), count: int = 1
         plain = re.sub(r"['’]s$", "", word.lower())
         if word and plain not in STOP_WORDS | _QUESTION_WORDS | _VERBS and stem(plain) not in exclude:
             run.append(word)
+        elif plain == "and" and run and run[-1] != "and":
+            run.append(word)        # 'help and protection' is one phrase
         else:
+            if run and run[-1].lower() == "and":
+                run.pop()
             runs.append(run)
             run = []
     longest = sorted((r for r in runs if r), key=len, reverse=True)[:count]
