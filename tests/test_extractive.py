@@ -93,3 +93,11 @@ def test_a_grade_tables_header_row_is_never_an_answer():
     passage = Passage(1, Hit(Paragraph("r:1", "r", 0, text, text, ("Inspection",), None, 1, kind="table"), report, 1.0))
     assert compose("What judgement grade did Eastshire get for overall effectiveness?", [passage]) == \
         "Overall effectiveness | Outstanding [1]."
+
+
+def test_a_date_is_not_the_number_a_how_many_question_asks_for():
+    report = make_report(texts=["Inspection dates: 14 to 18 March 2022 Lead inspector: Jane Smith, HMI",
+                                "Social workers say they are well supported by their managers."], date="2022-05-01")
+    passages = number_passages(hits_of(report))
+    assert compose("How many children were in care at the March 2022 inspection?", passages) == NOT_IN_REPORTS
+    assert has_kind("At 31 March 2022, 220 children were in care.", "number", "How many children?")

@@ -92,7 +92,7 @@ def has_kind(sentence: str, kind: str, question: str, known: frozenset[str] = fr
     """Whether the sentence holds a thing of the kind asked for. `known`: words that are not an answer
     to 'what is it called' (the question's own words, authority names)."""
     if kind == "number":
-        return bool(numbers_in(sentence))
+        return bool(numbers_in(_DATES.sub(" ", sentence)))     # '14 to 18 March 2022' counts nothing
     if kind == "money":
         return bool(re.search(r"£\s?\d|\b\d[\d,.]*\s?(?:million|m|k|bn|billion|pounds)\b", sentence, re.I))
     if kind == "date":
@@ -119,6 +119,8 @@ def has_kind(sentence: str, kind: str, question: str, known: frozenset[str] = fr
     return False
 
 
+_DATES = re.compile(rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+(?:(?:to|and|-|–)\s+\d{{1,2}}(?:st|nd|rd|th)?\s+)?)?"
+                    rf"(?:{'|'.join(MONTHS)})\b|\b(?:19|20)\d\d(?:\s*[-–/]\s*\d{{2,4}})?\b", re.I)
 _TABLE_HEADER = re.compile(r"^\s*(?:key\s+)?judge?ments?(?:\s+grades?)?\s*\|\s*(?:judge?ment\s+)?grades?\s*$", re.I)
 _NAMING = re.compile(r"\b(?:known|referred to|badged|branded) as\s+(?:the\s+|an?\s+)?([\w'’-]+)"
                      r"|\b(?:called|termed|named)\s+(?:the\s+|an?\s+)?([\w'’-]+)", re.I)
