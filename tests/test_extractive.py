@@ -101,3 +101,22 @@ def test_a_date_is_not_the_number_a_how_many_question_asks_for():
     passages = number_passages(hits_of(report))
     assert compose("How many children were in care at the March 2022 inspection?", passages) == NOT_IN_REPORTS
     assert has_kind("At 31 March 2022, 220 children were in care.", "number", "How many children?")
+
+
+def test_a_sentence_is_read_with_the_one_before_it_that_says_what_it_is_about():
+    report = make_report(texts=["Inspectors saw many examples of children in care not having timely access to mental "
+                                "health and therapeutic support. In some instances, there were unacceptable waiting "
+                                "times of up to 30 weeks from referral to receiving a service."])
+    answer = compose("How long were some children in care waiting for mental health and therapeutic support?",
+                     number_passages(hits_of(report)))
+    assert "30 weeks" in answer
+
+
+def test_did_the_report_say_anything_about_asks_about_the_thing_in_the_reports_words():
+    report = make_report(texts=["Practice for children with a plan of adoption is an area of excellence. There has been "
+                                "no disruption to any adoption arrangements in 10 years."])
+    # 'adoption' is common in the corpus, so the answer rests on 'breakdowns', which the report calls 'disruption'.
+    weights = word_weights([p.text for p in report.paragraphs] + [f"Adoption paragraph {i}." for i in range(50)])
+    answer = compose("Did that report say anything about adoption breakdowns?", number_passages(hits_of(report)),
+                     weights=weights)
+    assert "no disruption" in answer

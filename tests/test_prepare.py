@@ -43,6 +43,13 @@ def test_a_new_report_reuses_the_others_vectors_and_word_counts(corpus_dir, tmp_
 
 
 
+def test_word_counts_made_with_another_glossary_are_recounted_at_the_next_ingest(corpus_dir, tmp_path, monkeypatch):
+    ingest(corpus_dir, tmp_path / "index", HashingEmbedder(64))
+    assert Prepared.from_live(tmp_path / "index", HashingEmbedder(64), 64).word_counts
+    monkeypatch.setattr("rag.index.prepare.COUNTS_VERSION", "2+another-glossary")
+    assert not Prepared.from_live(tmp_path / "index", HashingEmbedder(64), 64).word_counts
+
+
 def test_the_manifest_names_every_backend_that_made_the_vectors(corpus_dir, tmp_path):
     """A national index built in bulk (bfloat16) and then given one new report (embedded in float32 by the
     query backend) holds vectors of both: the manifest says so."""

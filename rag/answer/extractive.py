@@ -205,13 +205,19 @@ def best_sentences(question: str, passages: Sequence[Passage], *, limit: int = M
     for rank, passage in enumerate(passages):
         paragraph = passage.hit.paragraph
         context = content_words(" ".join(paragraph.headings) + " " + paragraph.lead_in)
+        previous: set[str] = set()
         for position, sentence in enumerate(split_sentences(passage.text)):
             if is_instruction(sentence) or _TABLE_HEADER.match(sentence):
                 continue                            # orders inside a report, a table's header row: not an answer
             words = expanded_words(sentence)
             coverage = sum(weight(w) for w in core & words) / total
             context_bonus = 0.15 * sum(weight(w) for w in core & context - words) / total
-            if coverage + context_bonus < MIN_COVERAGE:
+            # The sentence before says what this one is about: 'Children in care wait for mental health
+            # support. ... waits of up to 30 weeks' answers 'how long do children in care wait'. It makes
+            # the sentence eligible; its rank is still its own words'.
+            lead_in = sum(weight(w) for w in core & previous - words) / total
+            previous = words
+            if coverage + context_bonus + 0.5 * lead_in < MIN_COVERAGE:
                 continue
             matched = {k for k in kinds if has_kind(sentence, k, question, known)}
             if kinds and not matched and not two_part:

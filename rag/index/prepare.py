@@ -19,7 +19,7 @@ from rag.errors import IndexMismatch, IndexMissing
 from rag.index import versions
 from rag.index.embedding import Embedder, passage_text
 from rag.index.lexical import TOKENIZER, lexical_text
-from rag.index.weights import WEIGHTS_VERSION, document_frequencies
+from rag.index.weights import COUNTS_VERSION, document_frequencies
 from rag.progress import Progress
 from rag.records import Report
 from rag.text.words import tokenize
@@ -187,5 +187,5 @@ def _live_tokens(folder: Path, manifest: dict) -> dict[str, list[list[str]]]:
 
 def _live_word_counts(folder: Path, manifest: dict) -> dict[str, dict[str, int]]:
     """The live version's per-report word counts, when made by this counting."""
-    stored = _stored_per_report(folder, manifest, "word_counts.json", "version", WEIGHTS_VERSION)
+    stored = _stored_per_report(folder, manifest, "word_counts.json", "version", COUNTS_VERSION)
     return {key: Counter(value) for key, value in stored.items()}

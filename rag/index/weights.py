@@ -10,9 +10,13 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
-from rag.ofsted.glossary import expanded_words
+from rag.ofsted.glossary import expanded_words, glossary_version
 
 WEIGHTS_VERSION = 2     # stored with the counts: counts of another version are recounted, never mixed
+# Each report's counts also name the glossary they were made with (a synonym counts as the words it stands
+# for): an ingest recounts a report counted with another glossary. An index's stored totals stay usable
+# until then (a recount of a national index at load would take two minutes).
+COUNTS_VERSION = f"{WEIGHTS_VERSION}+{glossary_version()}"
 UNSEEN_WORD_WEIGHT = 4.0   # the weight of a word the corpus never uses: rare, so it counts
 
 

@@ -26,7 +26,7 @@ from rag.index import versions
 from rag.index.ann import build_faiss_index
 from rag.index.embedding import Embedder
 from rag.index.prepare import Prepared
-from rag.index.weights import WEIGHTS_VERSION
+from rag.index.weights import COUNTS_VERSION, WEIGHTS_VERSION
 from rag.index.lexical import TOKENIZER
 from rag.index.serialise import report_to_dict
 from rag.index.versions import FORMAT_VERSION, STAGING_PREFIX, VERSION_PREFIX
@@ -151,7 +151,7 @@ def _write_version(folder: Path, reports: Sequence[Report], pairs: list[tuple[Re
     files["weights.json"] = versions.write_bytes(folder / "weights.json", versions.json_bytes(
         {"version": WEIGHTS_VERSION, "paragraphs": len(pairs), "document_frequencies": document_frequencies}))
     files["word_counts.json"] = versions.write_bytes(folder / "word_counts.json", versions.json_bytes(
-        {"version": WEIGHTS_VERSION, "reports": counts}))
+        {"version": COUNTS_VERSION, "reports": counts}))
     files["tokens.json"] = versions.write_bytes(folder / "tokens.json", versions.json_bytes(
         {"tokenizer": TOKENIZER, "reports": {prepared.key(r): prepared.tokens[prepared.key(r)] for r in reports}}))
     retriever.save(str(folder / "bm25"), show_progress=False)

@@ -3,6 +3,7 @@
 names it does not use, so search and sentence scoring meet whichever wording a report chose."""
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -42,6 +43,11 @@ def _abbreviation_pattern(short: str, exact_case: bool) -> re.Pattern[str]:
 
 
 @lru_cache(maxsize=1)
+def glossary_version() -> str:
+    """A short digest of the glossary: word counts made with another glossary count other words."""
+    return hashlib.sha256((_DATA / "glossary.toml").read_bytes()).hexdigest()[:12]
+
+
 def _glossary() -> tuple[tuple[_Term, ...], ...]:
     data = tomllib.loads((_DATA / "glossary.toml").read_text(encoding="utf-8"))
     groups = []

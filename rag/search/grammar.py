@@ -101,7 +101,7 @@ def cut_topic(question: str, marked: Sequence[tuple[int, int]], dropped: Sequenc
 QUESTION_NOISE = frozenset("""what which whose whom how many much did does do was were is are the a an in of for
 and to by at on with about according report reports inspection ofsted council authority borough local
 compare comparison differ between each both say said find found give gave describe tell inspector inspectors
-happen happened happens going""".split())
+happen happened happens going anything something mention mentioned mentions""".split())
 
 
 _NOISE_STEMS = frozenset(content_words(" ".join(QUESTION_NOISE)))
