@@ -8,9 +8,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from rag.answer.extractive import asks_two_things, expected_kinds, findings
+from rag.answer.extractive import asks_two_things, expected_kinds
 from rag.answer.from_data import grade_phrase, judgement_plan, table_plan, year_of
 from rag.answer.plans import Group, Plan, PlanMode
+from rag.answer.reasons import reason_paragraphs
 from rag.answer.verify import Passage
 from rag.ofsted.grades import AREAS, same_area
 from rag.ofsted.table import report_day
@@ -161,17 +162,17 @@ def _reasons_asked(searcher: Searcher, query: Query, result: SearchResult) -> tu
 
 def _reasons_first(searcher: Searcher, question: str, result: SearchResult, areas: Sequence[str], reasons: str,
                    k: int) -> SearchResult:
-    """A why-question: the paragraphs of the graded area's own section, those stating the most findings of
-    the kind asked first (weaknesses for a grade below good), then what the report says needs to improve,
+    """A why-question: where each report gives the reasons for the grade (rag.answer.reasons: a 'because:'
+    list, its opening summary, the graded area's own section), then what the report says needs to improve,
     ahead of the rest: the reasons for a grade are rarely in the question's words, but they are there."""
     patterns = [re.compile(AREAS[a][1], re.I) for area in areas for a in same_area(area) if a in AREAS]
+    overall = "overall_effectiveness" in areas
     ranked = searcher.search(question, REASONS_DEPTH, report_ids=result.reports).hits
-
-    def under(hit: Hit, wanted: Sequence[re.Pattern[str]]) -> bool:
-        return any(p.search(h) for h in hit.paragraph.headings for p in wanted)
-
-    own = sorted((h for h in ranked if under(h, patterns)), key=lambda h: -findings(h.paragraph.text, reasons))
-    improve = [h for h in ranked if under(h, [_IMPROVE]) and not under(h, patterns)][:2]
+    reports = searcher.index.reports
+    own = [Hit(p, reports[rid], 0.0) for rid in result.reports
+           for p in reason_paragraphs(reports[rid], patterns, reasons, overall=overall)]
+    improve = [h for h in ranked if any(_IMPROVE.search(x) for x in h.paragraph.headings)
+               and not any(p.search(x) for x in h.paragraph.headings for p in patterns)][:2]
     hits: dict[str, Hit] = {}
     for hit in (*own, *improve, *result.hits, *ranked):
         hits.setdefault(hit.paragraph.id, hit)

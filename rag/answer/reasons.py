@@ -1,0 +1,74 @@
+"""Where a report gives the reasons for a grade: the paragraphs a why-question is answered from.
+
+Inspectors state the reasons in three places, whatever the framework: the report's opening summary ('There
+are serious failures which leave too many children at risk of harm ...'), a list the summary introduces
+('Children's services in X are inadequate because:', as the 2013-18 framework writes it), and the first
+paragraphs of the graded area's own section, which open on its main findings before the detail.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from rag.answer.extractive import findings
+from rag.ofsted.grades import mentions_area
+from rag.records import Paragraph, Report
+
+_BECAUSE = re.compile(r"\bbecause\s*:\s*$", re.I)
+_IMPROVE = re.compile(r"\bwhat needs to improve\b|\bneed to improve\b|\bareas? for (?:priority )?(?:action|improvement)\b"
+                      r"|\brecommendations?\b", re.I)
+_NOT_A_FINDING = re.compile(r"^\s*(?:inspection dates?|report published|lead inspector)\b", re.I)
+BECAUSE_ITEMS = 12       # the longest 'because:' list seen in a report is about ten findings
+SECTION_OPENING = 4      # paragraphs of an area's section that open on its main findings
+
+
+def reason_paragraphs(report: Report, area_patterns: Sequence[re.Pattern[str]], reasons: str, *,
+                      overall: bool = False) -> list[Paragraph]:
+    """The report's paragraphs that give the reasons for the grade of the areas matched by `area_patterns`
+    ("weaknesses" for a grade below good, "strengths" for good or better), most telling first: for the
+    overall grade a 'because:' list, then the opening summary's findings, then the area's section (its
+    opening paragraphs first)."""
+    paragraphs = report.paragraphs
+    listed = _because_list(paragraphs) if overall else []
+    opening = [p for p in _opening_summary(paragraphs) if findings(p.text, reasons)][:2]
+    section = [p for p in paragraphs if _under(p, area_patterns) and not _NOT_A_FINDING.match(p.text)
+               and p not in listed]
+    # The opening paragraphs of a section carry its headline findings, in their order; later ones count
+    # by how many findings they state.
+    ranked = sorted(((i, p) for i, p in enumerate(section) if findings(p.text, reasons)),
+                    key=lambda item: (item[0] >= SECTION_OPENING, 0 if item[0] < SECTION_OPENING
+                                      else -min(findings(item[1].text, reasons), 3), item[0]))
+    out: dict[str, Paragraph] = {}
+    for p in (*listed, *opening, *(p for _, p in ranked)):
+        out.setdefault(p.id, p)
+    return list(out.values())
+
+
+def _under(paragraph: Paragraph, patterns: Sequence[re.Pattern[str]]) -> bool:
+    return any(p.search(h) for h in paragraph.headings for p in patterns)
+
+
+def _because_list(paragraphs: Sequence[Paragraph]) -> list[Paragraph]:
+    """The findings after 'X are inadequate because:' that share its top heading."""
+    for i, p in enumerate(paragraphs):
+        if _BECAUSE.search(p.text) and p.headings:
+            top = p.headings[0]
+            items = []
+            for q in paragraphs[i + 1:i + 1 + BECAUSE_ITEMS]:
+                if not q.headings or q.headings[0] != top or _IMPROVE.search(" ".join(q.headings)):
+                    break
+                items.append(q)
+            return items
+    return []
+
+
+def _opening_summary(paragraphs: Sequence[Paragraph]) -> list[Paragraph]:
+    """The paragraphs before the first graded area's section or the list of what needs to improve: the
+    report's summary of its findings (dates and inspectors aside)."""
+    out = []
+    for p in paragraphs:
+        if any(mentions_area(h) or _IMPROVE.search(h) for h in p.headings):
+            break
+        if not _NOT_A_FINDING.match(p.text):
+            out.append(p)
+    return out

@@ -1,0 +1,59 @@
+"""Where a report gives the reasons for a grade (rag.answer.reasons), read from its structure."""
+from __future__ import annotations
+
+import re
+
+from rag.answer.reasons import reason_paragraphs
+from rag.ofsted.grades import AREAS
+from rag.records import Paragraph, Report
+
+HELP = [re.compile(AREAS["help_and_protection"][1], re.I)]
+OVERALL = [re.compile(AREAS["overall_effectiveness"][1], re.I)]
+
+
+def report(*parts: tuple[tuple[str, ...], str]) -> Report:
+    paragraphs = tuple(Paragraph(f"r:{i}", "r", i, text, text, headings) for i, (headings, text) in enumerate(parts))
+    return Report("r", "r.pdf", "0" * 64, "", "Testshire", "ofsted_ilacs", "2021-12-17", 2021, paragraphs=paragraphs)
+
+
+TITLE = ("Inspection of Testshire local authority children's services",)
+SECTION = ("The experiences and progress of children who need help and protection | Inadequate",)
+ILACS = report(
+    (TITLE, "Inspection dates: 25 October 2021 to 5 November 2021. Lead inspector: A Person."),
+    (TITLE, "There are serious failures which leave too many children at risk of harm. Children experience drift "
+            "and delay because of frequent changes of social worker and poor-quality plans."),
+    (("What needs to improve?",), "The quality of strategy discussions."),
+    (SECTION, "The experiences and progress of children who need help and protection | Inadequate"),
+    (SECTION, "Children in need of help and protection are not always identified."),
+    (SECTION, "Families benefit from a good range of early help services."),
+    (SECTION, "Strategy meetings do not always identify the necessary actions."),
+    (SECTION, "Allegations are well managed."),
+    (SECTION, "Some disabled children have not had timely help; reviews lack rigour, delays are not challenged "
+              "and plans are not updated."),
+)
+
+
+def test_the_opening_summary_then_the_sections_opening_findings_come_first():
+    texts = [p.text for p in reason_paragraphs(ILACS, HELP, "weaknesses")]
+    assert texts[0].startswith("There are serious failures")
+    assert texts[1:3] == ["Children in need of help and protection are not always identified.",
+                          "Strategy meetings do not always identify the necessary actions."]
+    # Dates, the grade row and paragraphs with no weakness are not reasons.
+    assert not any(t.startswith(("Inspection dates", "The experiences", "Families", "Allegations")) for t in texts)
+
+
+def test_a_because_list_gives_the_reasons_for_the_overall_grade():
+    sif = report(
+        (("The overall judgement is that children's services are inadequate",), "Inspection date: 3 March 2015."),
+        (("The local authority", "Children's services in Testshire are inadequate because"),
+         "Children's services in Testshire are inadequate because:"),
+        (("The local authority", "Leadership and management"), "There are widespread and serious concerns about "
+                                                               "the protection of children."),
+        (("The local authority", "Quality of practice"), "Frequent changes of social workers mean plans lose "
+                                                         "momentum and delay is not challenged."),
+        (("What does the local authority need to improve?",), "Prevent unnecessary drift and delay."),
+    )
+    texts = [p.text for p in reason_paragraphs(sif, OVERALL, "weaknesses", overall=True)]
+    assert texts[:2] == ["There are widespread and serious concerns about the protection of children.",
+                         "Frequent changes of social workers mean plans lose momentum and delay is not challenged."]
+    assert "Prevent unnecessary drift and delay." not in texts
