@@ -113,6 +113,9 @@ def test_no_date_named_means_the_latest_report_and_the_answer_says_older_ones_ex
      ["sunderland-2015", "sunderland-2018", "sunderland-2021", "sunderland-2025"]),
     ("What was Sunderland's overall effectiveness grade at each Ofsted inspection?",
      ["sunderland-2015", "sunderland-2018", "sunderland-2021", "sunderland-2025"]),
+    # A year that dates data is no report's year when the question names the report's.
+    ("How many children in Sunderland were without a social worker in December 2017, and how far had that "
+     "fallen by the time of the 2018 inspection?", ["sunderland-2018"]),
 ])
 def test_the_dates_a_question_names_pick_the_report(question, expected):
     assert chosen(question) == expected

@@ -13,7 +13,7 @@ from datetime import date
 
 from rag.ofsted.table import GRADED_TYPES, report_day
 from rag.records import REPORT_TYPES, Report
-from rag.search.grammar import MONTH, YEAR
+from rag.search.grammar import MONTH, YEAR, year_mentions
 from rag.text.words import MONTHS
 
 _MONTH_NUMBER = {name[:3]: n for n, name in enumerate(MONTHS, start=1)}
@@ -93,6 +93,14 @@ def date_cue(question: str) -> DateCue:
     span_years = {int(y) for m in spans for y in m.groups() if y and y.isdigit()}
     years = tuple(dict.fromkeys(int(y) for y in _ANY_YEAR.findall(question)
                                 if int(y) not in span_years and 2005 <= int(y) <= 2035))
+    # 'without a social worker in December 2014, and how far had that fallen by the 2015 inspection': when
+    # the question names a report's year, a year that dates data names no report.
+    mentioned = year_mentions(question)
+    report_years = {y.year for y in mentioned if y.role != "data"}
+    if report_years and any(y.role == "data" for y in mentioned):
+        data_only = {y.year for y in mentioned if y.role == "data"} - report_years
+        years = tuple(y for y in years if y not in data_only)
+        months = tuple(m for m in months if m[0] not in data_only)
     position = (f"{relative.group(1).lower()}:{relative.group(2)}" if relative else
                 "before-reinspection" if _BEFORE_REINSPECTION.search(question) else
                 "previous" if _PREVIOUS.search(question) and not years else
