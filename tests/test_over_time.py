@@ -132,6 +132,12 @@ def test_a_year_that_dates_data_is_no_reports_year_when_the_question_names_the_r
     assert [r.id for r in choice.reports] == ["sunderland-2018"] and not choice.missing
 
 
+def test_a_month_and_year_in_brackets_after_an_authority_date_its_report():
+    query = parse_query("Sunderland (July 2018) and Havering (March 2022) were both inspected: how did they "
+                        "compare?", ["Sunderland", "Havering"])
+    assert query.authority_years == (("Sunderland", 2018), ("Havering", 2022))
+
+
 # ---- the judgements table -------------------------------------------------------------------------------
 
 def authorities(result) -> set[str]:

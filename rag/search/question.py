@@ -16,7 +16,8 @@ from rag.ofsted.authorities import Mention, canonical_authority, find_mentions, 
 from rag.ofsted.glossary import expand
 from rag.ofsted.grades import same_area
 from rag.records import Judgement
-from rag.search.grammar import COMPARE, GROUP, NATIONAL, YEAR, YearMention, cut_topic, mention_span, year_mentions
+from rag.search.grammar import (COMPARE, GROUP, MONTH, NATIONAL, YEAR, YearMention, cut_topic, mention_span,
+                                 year_mentions)
 from rag.text.sanitize import without_escapes
 
 # A question, not a document: long enough for a pasted sentence or two with context, short enough that
@@ -71,6 +72,10 @@ def _paired_years(text: str, mentions: Sequence[Mention], years: Sequence[YearMe
     for mention in mentions:
         after = re.match(rf"(?:\s*['’]s)?\s*(?:\(\s*|in\s+|from\s+)?({YEAR})\b(?!\s*[-–/])", text[mention.end:])
         before = re.search(rf"\b({YEAR})\s+(?:Ofsted\s+)?$", text[:mention.start])
+        # 'Leicester (March 2015)': a month and year in brackets after the name date its report.
+        bracketed = re.match(rf"(?:\s*['’]s)?\s*\(\s*(?:{MONTH}\s+)({YEAR})\s*\)", text[mention.end:], re.I)
+        if bracketed and mention.authority not in dict(pairs):
+            pairs.append((mention.authority, int(bracketed.group(1))))
         for m, at in ((after, mention.end), (before, 0)):
             if m:
                 start = at + m.start(1)
