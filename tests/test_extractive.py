@@ -120,3 +120,19 @@ def test_did_the_report_say_anything_about_asks_about_the_thing_in_the_reports_w
     answer = compose("Did that report say anything about adoption breakdowns?", number_passages(hits_of(report)),
                      weights=weights)
     assert "no disruption" in answer
+
+
+def test_a_question_about_rates_or_numbers_in_the_plural_asks_for_a_number():
+    assert "number" in expected_kinds("What were the NEET rates for care leavers?")
+    assert "number" in expected_kinds("What were the numbers of children on plans?")
+
+
+def test_a_sentence_that_opens_with_this_is_read_with_the_one_it_refers_to():
+    report = make_report(texts=[
+        "Too many care leavers are not in education, employment or training. This accounts for 27% of 16 to "
+        "18-year-olds, rising to 51% for those aged 19 to 21.",
+        "At the present time, 27% of young people looked after aged 16 to 18 are not in education, employment or "
+        "training (NEET)."])
+    answer = compose("What were the rates of care leavers not in education, employment or training?",
+                     number_passages(hits_of(report)))
+    assert "51%" in answer

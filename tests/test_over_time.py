@@ -371,3 +371,9 @@ def test_how_did_the_next_inspection_compare_asks_for_that_reports_grades():
                                       "2018)?", ["Havering"]))
     assert not _asks_overview(parse_query("In Havering, how did caseloads compare at the next inspection?",
                                           ["Havering"]))
+
+
+def test_a_why_question_about_a_fact_not_a_grade_is_not_answered_with_the_grades_reasons(searcher):
+    assert plan(searcher, "Why was help and protection in Havering judged inadequate in 2024?").groups[0].reasons
+    fact = plan(searcher, "Why had Havering not set up a multi-agency safeguarding hub in 2024?")
+    assert all(not g.reasons for g in fact.groups)

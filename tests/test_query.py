@@ -225,3 +225,9 @@ def test_names_moved_out_are_still_importable_from_here():
     assert standalone_question is followup.standalone_question
     with pytest.raises(ImportError):
         from rag.search.question import no_such_name  # noqa: F401
+
+
+def test_required_improvement_in_the_past_tense_asks_for_a_judgement():
+    assert parse_query("What were the main reasons help and protection in Bolton required improvement in 2014?",
+                       ["Bolton"]).asks_judgement
+    assert not parse_query("Why had Slough still not set up a multi-agency safeguarding hub?", ["Slough"]).asks_judgement

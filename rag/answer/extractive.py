@@ -29,7 +29,7 @@ def expected_kinds(question: str) -> set[str]:
     if re.search(r"\bhow much\b.*\b(?:spend|spent|cost|budget|fund|funding|pay|paid|invest|money|savings?)\b"
                  r"|\bwhat (?:was|is|were|are) (?:[\w'’-]+ ){0,4}(?:budgets?|spend|spending|expenditure)\b", q):
         return {"money"}
-    if re.search(r"\bhow (?:many|much)\b|\bwhat (?:[\w'’-]+ ){0,3}(?:percentage|proportion|share|number|rate|ratio)\b"
+    if re.search(r"\bhow (?:many|much)\b|\bwhat (?:[\w'’-]+ ){0,3}(?:percentage|proportion|share|number|rate|ratio)s?\b"
                  r"|\bby how much\b"
                  r"|\bwhat (?:was|is|were) the (?:rate|number|percentage|proportion)\b", q):
         kinds.add("number")
@@ -119,6 +119,7 @@ def has_kind(sentence: str, kind: str, question: str, known: frozenset[str] = fr
     return False
 
 
+_ANAPHOR = re.compile(r"^\W*(?:this|these|of these|of those|such)\b", re.I)   # not "it": most often the council
 _DATES = re.compile(rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+(?:(?:to|and|-|–)\s+\d{{1,2}}(?:st|nd|rd|th)?\s+)?)?"
                     rf"(?:{'|'.join(MONTHS)})\b|\b(?:19|20)\d\d(?:\s*[-–/]\s*\d{{2,4}})?\b", re.I)
 _TABLE_HEADER = re.compile(r"^\s*(?:key\s+)?judge?ments?(?:\s+grades?)?\s*\|\s*(?:judge?ment\s+)?grades?\s*$", re.I)
@@ -217,6 +218,8 @@ def best_sentences(question: str, passages: Sequence[Passage], *, limit: int = M
             # the sentence eligible; its rank is still its own words'.
             lead_in = sum(weight(w) for w in core & previous - words) / total
             previous = words
+            if _ANAPHOR.match(sentence):
+                coverage += 0.5 * lead_in   # 'This accounts for 27% ...': its subject is the sentence before
             if coverage + context_bonus + 0.5 * lead_in < MIN_COVERAGE:
                 continue
             matched = {k for k in kinds if has_kind(sentence, k, question, known)}

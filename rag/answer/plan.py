@@ -149,8 +149,8 @@ def _reasons_asked(searcher: Searcher, query: Query, result: SearchResult) -> tu
     """'Why was help and protection judged inadequate?': which findings explain the grade, weaknesses for a
     grade below good and strengths for good or better, and the areas the question grades (whose sections
     hold them); "" when the question asks no reason for a grade."""
-    if not (_asks_why(query.text) and result.reports):
-        return "", []
+    if not (_asks_why(query.text) and result.reports and query.asks_judgement):
+        return "", []       # 'Why had Slough not set up a MASH?' asks about a fact, not a grade
     graded = _areas_of_graded_parts(query, searcher)
     areas = [a for a in graded if a != "overall_effectiveness"] or graded
     grades = [j.grade for rid in result.reports for j in searcher.index.reports[rid].judgements

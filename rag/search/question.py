@@ -95,7 +95,7 @@ _KINDS = (
     ("inspection", r"\bOfsted\b|\binspect(?:ion|ions|ed|ors?)\b|\bHMI\b"),
 )
 _ASKS_JUDGEMENT = re.compile(
-    r"\b(?:grade[sd]?|grading|rated|ratings?|judged|judge?ments?|verdict|inadequate|requires? improvement"
+    r"\b(?:grade[sd]?|grading|rated|ratings?|judged|judge?ments?|verdict|inadequate|requir(?:es|ed|e) improvement"
     r"|outstanding|overall effectiveness|how (?:good|effective) (?:was|were|is|are)"
     r"|Ofsted\s+(?:conclude|concluded|make of|think of|rate|judge))\b", re.I)
 _LAC = r"\blooked[- ]after\b|\bchildren in care\b|\bLAC\b|\bCLA\b|\bpermanen(?:ce|cy)\b"
