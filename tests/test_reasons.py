@@ -1,14 +1,11 @@
 """Where a report gives the reasons for a grade (rag.answer.reasons), read from its structure."""
 from __future__ import annotations
 
-import re
-
 from rag.answer.reasons import reason_paragraphs
-from rag.ofsted.grades import AREAS
 from rag.records import Paragraph, Report
 
-HELP = [re.compile(AREAS["help_and_protection"][1], re.I)]
-OVERALL = [re.compile(AREAS["overall_effectiveness"][1], re.I)]
+HELP = ["help_and_protection"]
+OVERALL = ["overall_effectiveness"]
 
 
 def report(*parts: tuple[tuple[str, ...], str]) -> Report:
@@ -20,8 +17,9 @@ TITLE = ("Inspection of Testshire local authority children's services",)
 SECTION = ("The experiences and progress of children who need help and protection | Inadequate",)
 ILACS = report(
     (TITLE, "Inspection dates: 25 October 2021 to 5 November 2021. Lead inspector: A Person."),
-    (TITLE, "There are serious failures which leave too many children at risk of harm. Children experience drift "
-            "and delay because of frequent changes of social worker and poor-quality plans."),
+    (TITLE, "There are serious failures which leave too many children at risk of harm. Children who need help and "
+            "protection experience drift and delay because of frequent changes of social worker."),
+    (TITLE, "Senior leaders have not had sufficient oversight of practice and lack an accurate self-assessment."),
     (("What needs to improve?",), "The quality of strategy discussions."),
     (SECTION, "The experiences and progress of children who need help and protection | Inadequate"),
     (SECTION, "Children in need of help and protection are not always identified."),
@@ -33,13 +31,14 @@ ILACS = report(
 )
 
 
-def test_the_opening_summary_then_the_sections_opening_findings_come_first():
+def test_the_sections_opening_findings_then_the_summarys_findings_on_that_area_come_first():
     texts = [p.text for p in reason_paragraphs(ILACS, HELP, "weaknesses")]
-    assert texts[0].startswith("There are serious failures")
-    assert texts[1:3] == ["Children in need of help and protection are not always identified.",
-                          "Strategy meetings do not always identify the necessary actions."]
-    # Dates, the grade row and paragraphs with no weakness are not reasons.
-    assert not any(t.startswith(("Inspection dates", "The experiences", "Families", "Allegations")) for t in texts)
+    assert texts[:2] == ["Children in need of help and protection are not always identified.",
+                         "Strategy meetings do not always identify the necessary actions."]
+    assert texts[2].startswith("There are serious failures")
+    # Dates, the grade row, paragraphs with no weakness and the summary's findings on another area are not.
+    assert not any(t.startswith(("Inspection dates", "The experiences", "Families", "Allegations", "Senior"))
+                   for t in texts)
 
 
 def test_a_because_list_gives_the_reasons_for_the_overall_grade():
@@ -53,7 +52,7 @@ def test_a_because_list_gives_the_reasons_for_the_overall_grade():
                                                          "momentum and delay is not challenged."),
         (("What does the local authority need to improve?",), "Prevent unnecessary drift and delay."),
     )
-    texts = [p.text for p in reason_paragraphs(sif, OVERALL, "weaknesses", overall=True)]
+    texts = [p.text for p in reason_paragraphs(sif, OVERALL, "weaknesses")]
     assert texts[:2] == ["There are widespread and serious concerns about the protection of children.",
                          "Frequent changes of social workers mean plans lose momentum and delay is not challenged."]
     assert "Prevent unnecessary drift and delay." not in texts

@@ -166,11 +166,9 @@ def _reasons_first(searcher: Searcher, question: str, result: SearchResult, area
     list, its opening summary, the graded area's own section), then what the report says needs to improve,
     ahead of the rest: the reasons for a grade are rarely in the question's words, but they are there."""
     patterns = [re.compile(AREAS[a][1], re.I) for area in areas for a in same_area(area) if a in AREAS]
-    overall = "overall_effectiveness" in areas
     ranked = searcher.search(question, REASONS_DEPTH, report_ids=result.reports).hits
     reports = searcher.index.reports
-    own = [Hit(p, reports[rid], 0.0) for rid in result.reports
-           for p in reason_paragraphs(reports[rid], patterns, reasons, overall=overall)]
+    own = [Hit(p, reports[rid], 0.0) for rid in result.reports for p in reason_paragraphs(reports[rid], areas, reasons)]
     improve = [h for h in ranked if any(_IMPROVE.search(x) for x in h.paragraph.headings)
                and not any(p.search(x) for x in h.paragraph.headings for p in patterns)][:2]
     hits: dict[str, Hit] = {}

@@ -11,8 +11,9 @@ import re
 from collections.abc import Sequence
 
 from rag.answer.extractive import findings
-from rag.ofsted.grades import mentions_area
+from rag.ofsted.grades import AREAS, mentions_area, same_area
 from rag.records import Paragraph, Report
+from rag.search.question import areas_named
 
 _BECAUSE = re.compile(r"\bbecause\s*:\s*$", re.I)
 _IMPROVE = re.compile(r"\bwhat needs to improve\b|\bneed to improve\b|\bareas? for (?:priority )?(?:action|improvement)\b"
@@ -22,15 +23,18 @@ BECAUSE_ITEMS = 12       # the longest 'because:' list seen in a report is about
 SECTION_OPENING = 4      # paragraphs of an area's section that open on its main findings
 
 
-def reason_paragraphs(report: Report, area_patterns: Sequence[re.Pattern[str]], reasons: str, *,
-                      overall: bool = False) -> list[Paragraph]:
-    """The report's paragraphs that give the reasons for the grade of the areas matched by `area_patterns`
-    ("weaknesses" for a grade below good, "strengths" for good or better), most telling first: for the
-    overall grade a 'because:' list, then the opening summary's findings, then the area's section (its
-    opening paragraphs first)."""
+def reason_paragraphs(report: Report, areas: Sequence[str], reasons: str) -> list[Paragraph]:
+    """The report's paragraphs that give the reasons for the grade of `areas` (keys of AREAS; "weaknesses"
+    for a grade below good, "strengths" for good or better), most telling first: for the overall grade a
+    'because:' list, the opening summary's findings, then its sections; for an area, its section's opening
+    findings, the summary's findings about that area, then the rest of its section."""
+    area_patterns = [re.compile(AREAS[a][1], re.I) for area in areas for a in same_area(area) if a in AREAS]
+    overall = "overall_effectiveness" in areas
+    wanted = {a for area in areas for a in same_area(area)}
     paragraphs = report.paragraphs
     listed = _because_list(paragraphs) if overall else []
-    opening = [p for p in _opening_summary(paragraphs) if findings(p.text, reasons)][:2]
+    opening = [p for p in _opening_summary(paragraphs) if findings(p.text, reasons)
+               and (overall or wanted & {a for named in areas_named(p.text) for a in same_area(named)})][:2]
     section = [p for p in paragraphs if _under(p, area_patterns) and not _NOT_A_FINDING.match(p.text)
                and p not in listed]
     # The opening paragraphs of a section carry its headline findings, in their order; later ones count
@@ -38,8 +42,12 @@ def reason_paragraphs(report: Report, area_patterns: Sequence[re.Pattern[str]], 
     ranked = sorted(((i, p) for i, p in enumerate(section) if findings(p.text, reasons)),
                     key=lambda item: (item[0] >= SECTION_OPENING, 0 if item[0] < SECTION_OPENING
                                       else -min(findings(item[1].text, reasons), 3), item[0]))
+    # An area's own opening findings come before the summary's (which weighs every area), except for the
+    # overall grade, which the summary gives.
+    first = [p for i, p in ranked if i < SECTION_OPENING]
+    ordered = (*listed, *opening, *first) if overall else (*first, *opening)
     out: dict[str, Paragraph] = {}
-    for p in (*listed, *opening, *(p for _, p in ranked)):
+    for p in (*ordered, *(p for _, p in ranked)):
         out.setdefault(p.id, p)
     return list(out.values())
 
