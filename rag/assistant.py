@@ -243,7 +243,10 @@ class Assistant:
         extractive = self._runner(engines.EXTRACTIVE).runnable
         out, used = [], False
         for index, (group, text, done) in enumerate(zip(the_plan.groups, texts, checked)):
-            if not group.passages or any(c.verified and on_topic(c.sentence, group.topic) for c in done.claims):
+            # The grade lines come from the table, not the model: a why-answer needs a verified reason too.
+            written = [c for c in done.claims if not (the_plan.grades and c.sentence.rstrip(".") in the_plan.grades)]
+            if not group.passages or any(c.verified and (group.reasons or on_topic(c.sentence, group.topic))
+                                         for c in written):
                 out.append(done)
                 continue
             fallback = extractive.invoke(group)

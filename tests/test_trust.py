@@ -84,3 +84,11 @@ def test_a_models_reason_is_verified_though_it_shares_no_word_with_the_question(
             f"practice until this inspection [{finding.key}].")
     claim = check_groups(the_plan, [text])[0].claims[-1]
     assert claim.verified, claim.reason
+
+
+def test_a_why_answer_whose_reasons_all_fail_the_check_gets_the_reports_reasons(default_settings):
+    model = ScriptedChatModel(script=lambda prompt: "The passages report many weaknesses in many areas of work [1].")
+    bot = Assistant(default_settings, engine=scripted_engine(model))
+    answer = bot.ask("Why was Wandsworth's help and protection judged inadequate?")
+    assert answer.engine.endswith("+ extractive")
+    assert sum(c.verified for c in answer.claims) >= 3      # the grade line and the report's own reasons
