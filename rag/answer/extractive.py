@@ -29,7 +29,8 @@ def expected_kinds(question: str) -> set[str]:
     if re.search(r"\bhow much\b.*\b(?:spend|spent|cost|budget|fund|funding|pay|paid|invest|money|savings?)\b"
                  r"|\bwhat (?:was|is|were|are) (?:[\w'’-]+ ){0,4}(?:budgets?|spend|spending|expenditure)\b", q):
         return {"money"}
-    if re.search(r"\bhow (?:many|much)\b|\bwhat (?:[\w'’-]+ ){0,3}(?:percentage|proportion|share|number|rate|ratio)s?\b"
+    if re.search(r"\bhow (?:many|much)\b"
+                 r"|\bwhat (?:[\w'’-]+ ){0,3}(?:percentage|proportion|share|number|rate|ratio)s?\b"
                  r"|\bby how much\b"
                  r"|\bwhat (?:was|is|were) the (?:rate|number|percentage|proportion)\b", q):
         kinds.add("number")

@@ -40,7 +40,8 @@ _UNIVERSAL = re.compile(r"\b(?:all|every|always|none|routinely|reliably|invariab
                         r"|without exception|entire(?:ly)?|wholly)\b", re.I)
 _ALL = re.compile(r"\b(?:all|every|each|both|always|none|100%)\b", re.I)
 _LIMITED = re.compile(r"\b(?:most|some|many|majority|minority|a number of|several|few|a small number|generally"
-                      r"|mostly|often|usually|sometimes|occasionally|at times|not all|not always|in (?:a|the) (?:small )?number of"
+                      r"|mostly|often|usually|sometimes|occasionally|at times|not all|not always"
+                      r"|in (?:a|the) (?:small )?number of"
                       r"|in (?:one|two|a few) cases?"
                       r"|or|partly|partially|largely|nearly|almost|mainly|too many|inconsistent(?:ly)?)\b", re.I)
 _GRADING = re.compile(r"\b(?:judged|graded|rated|grade[sd]?|judge?ments?|rating)\b", re.I)
@@ -180,7 +181,8 @@ def grades_bound(claim: str, support: str, report_year: str = "") -> str:
     # 'The 2011 inspection judged it good' where the report says 'judged good in the 2010 inspection'.
     claim_years = set(_YEAR.findall(claim))
     for grade in claimed if claim_years else ():
-        dated = [set(_YEAR.findall(s)) for s in split_sentences(support) if grade in {_grade(g) for g in GRADE_WORD.findall(s)}]
+        dated = [set(_YEAR.findall(s)) for s in split_sentences(support)
+                 if grade in {_grade(g) for g in GRADE_WORD.findall(s)}]
         if dated and all(years and not years & claim_years for years in dated):
             return f"the report states {grade} for the {min(set().union(*dated))} inspection"
     return ""

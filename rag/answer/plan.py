@@ -11,7 +11,7 @@ from dataclasses import replace
 from rag.answer.extractive import asks_two_things, expected_kinds
 from rag.answer.from_data import grade_phrase, judgement_plan, table_plan, year_of
 from rag.answer.plans import Group, Plan, PlanMode
-from rag.answer.reasons import reason_paragraphs
+from rag.answer.reasons import IMPROVE, reason_paragraphs
 from rag.answer.verify import Passage
 from rag.ofsted.grades import AREAS, same_area
 from rag.ofsted.table import report_day
@@ -141,8 +141,6 @@ def _asks_why(question: str) -> bool:
 
 REASONS_DEPTH = 60         # paragraphs of the report searched for the findings behind a grade
 REASON_PASSAGES = 10       # and how many of them an engine sees
-_IMPROVE = re.compile(r"\bwhat needs to improve\b|\bareas? for (?:priority )?(?:action|improvement)\b"
-                      r"|\brecommendations?\b", re.I)
 
 
 def _reasons_asked(searcher: Searcher, query: Query, result: SearchResult) -> tuple[str, list[str]]:
@@ -169,7 +167,7 @@ def _reasons_first(searcher: Searcher, question: str, result: SearchResult, area
     ranked = searcher.search(question, REASONS_DEPTH, report_ids=result.reports).hits
     reports = searcher.index.reports
     own = [Hit(p, reports[rid], 0.0) for rid in result.reports for p in reason_paragraphs(reports[rid], areas, reasons)]
-    improve = [h for h in ranked if any(_IMPROVE.search(x) for x in h.paragraph.headings)
+    improve = [h for h in ranked if any(IMPROVE.search(x) for x in h.paragraph.headings)
                and not any(p.search(x) for x in h.paragraph.headings for p in patterns)][:2]
     hits: dict[str, Hit] = {}
     for hit in (*own, *improve, *result.hits, *ranked):

@@ -16,8 +16,10 @@ from rag.records import Paragraph, Report
 from rag.search.question import areas_named
 
 _BECAUSE = re.compile(r"\bbecause\s*:\s*$", re.I)
-_IMPROVE = re.compile(r"\bwhat needs to improve\b|\bneed to improve\b|\bareas? for (?:priority )?(?:action|improvement)\b"
-                      r"|\brecommendations?\b", re.I)
+# The headings of what a report says must improve (its recommendations).
+IMPROVE = re.compile(r"\bwhat needs to improve\b|\bneed to improve\b"
+                     r"|\bareas? for (?:priority )?(?:action|improvement)\b"
+                     r"|\brecommendations?\b", re.I)
 _NOT_A_FINDING = re.compile(r"^\s*(?:inspection dates?|report published|lead inspector)\b", re.I)
 BECAUSE_ITEMS = 12       # the longest 'because:' list seen in a report is about ten findings
 SECTION_OPENING = 4      # paragraphs of an area's section that open on its main findings
@@ -63,7 +65,7 @@ def _because_list(paragraphs: Sequence[Paragraph]) -> list[Paragraph]:
             top = p.headings[0]
             items = []
             for q in paragraphs[i + 1:i + 1 + BECAUSE_ITEMS]:
-                if not q.headings or q.headings[0] != top or _IMPROVE.search(" ".join(q.headings)):
+                if not q.headings or q.headings[0] != top or IMPROVE.search(" ".join(q.headings)):
                     break
                 items.append(q)
             return items
@@ -75,7 +77,7 @@ def _opening_summary(paragraphs: Sequence[Paragraph]) -> list[Paragraph]:
     report's summary of its findings (dates and inspectors aside)."""
     out = []
     for p in paragraphs:
-        if any(mentions_area(h) or _IMPROVE.search(h) for h in p.headings):
+        if any(mentions_area(h) or IMPROVE.search(h) for h in p.headings):
             break
         if not _NOT_A_FINDING.match(p.text):
             out.append(p)

@@ -41,7 +41,8 @@ _SIMILARITY = {"similar", "same", "comparable", "equivalent", "corresponding"}
 _NEXT_REPORT = re.compile(r"\b(?:next|following|subsequent|later)\s+(?:\w+\s+){0,2}(?:inspection|report|visit)s?\b"
                           r"|\bnext inspected\b|\b(?:inspection|report|one)\s+after\s+(?:that|this|it)\b", re.I)
 _PRIOR_REPORT = re.compile(r"(?<!since the )(?<!since its )(?<!since their )\b(?:previous|prior|earlier)\s+"
-                           r"(?:\w+\s+)?(?:inspection|report)s?\b|\b(?:inspection|report|one)\s+before\s+(?:that|this|it)\b",
+                           r"(?:\w+\s+)?(?:inspection|report)s?\b"
+                           r"|\b(?:inspection|report|one)\s+before\s+(?:that|this|it)\b",
                            re.I)
 # 'Was that also a problem?', 'Why was that?', 'Had that changed?': 'that' standing for the last turn's topic.
 _BARE_THAT = re.compile(r"\b(?:that|this)\b(?=\s*(?:[?.,!]|$|\s+(?:also|still|ever|really|is|was|were|are|be|been"

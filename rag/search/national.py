@@ -140,7 +140,8 @@ def _window(question: str) -> tuple[str | None, str | None]:
         m = _IN_YEAR.search(question)
         if m and m.group(1):
             month = MONTHS.index(m.group(1).lower()) + 1
-            since, until = f"{m.group(2)}-{month:02d}-01", f"{m.group(2)}-{month:02d}-{monthrange(int(m.group(2)), month)[1]}"
+            year, last_day = m.group(2), monthrange(int(m.group(2)), month)[1]
+            since, until = f"{year}-{month:02d}-01", f"{year}-{month:02d}-{last_day}"
         elif m:
             since, until = f"{m.group(2)}-01-01", f"{m.group(2)}-12-31"
     return since, until
