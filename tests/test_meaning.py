@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer.meaning import meaning_problem
+from rag.answer.meaning import meaning_problem, numbers_swapped
 from rag.answer.verify import Passage, verify_claim
 from rag.records import Hit, Paragraph, Report
 
@@ -80,6 +80,26 @@ def test_a_grade_given_to_the_same_area_under_another_name_passes(claim, support
     assert meaning_problem(claim, support, paragraph=support) == ""
 
 
+def test_a_number_given_to_the_other_noun_of_a_pair_is_refused():
+    support = "At the end of September 2017, Hillingdon was the corporate parent for 294 children and 397 care leavers."
+    assert "397 care" in meaning_problem("Hillingdon was looking after 397 children at the end of September 2017.",
+                                         support, paragraph=support)
+    assert meaning_problem("Hillingdon was corporate parent to 397 care leavers.", support, paragraph=support) == ""
+
+
+@pytest.mark.parametrize("claim, support", [
+    ("Only three approved adoptive families are waiting for a match.",
+     "At the start of 2016 there were 20 approved adoptive families waiting. Currently there are only 3 families "
+     "waiting a match."),
+    ("The council is not in contact with eight care leavers.",
+     "The council is in contact with 90% of care leavers. It is not in contact with eight despite efforts."),
+    ("Writing attainment was 39% above looked after children nationally.",
+     "Reading was 29% above, in writing 39% above and in mathematics 28% above; at Key Stage 2, 39 higher."),
+])
+def test_a_number_whose_noun_the_report_elides_or_qualifies_is_not_refused(claim, support):
+    assert numbers_swapped(claim, support) == ""
+
+
 def test_words_the_paragraph_only_negates_are_not_supported_by_its_other_sentences():
     paragraph = ("Services for children in Coventry now require improvement to be good. While these improvements "
                  "are evident, they are not yet fully embedded.")
@@ -111,9 +131,10 @@ def test_precision_and_recall_of_verified_on_the_faithfulness_set():
     precision = sum(r["supported"] for r in verified) / len(verified)
     recall = sum(r["supported"] for r in verified) / sum(r["supported"] for r in rows)
     # Word overlap alone scored precision 0.55 (recall 0.91) on this set: the meaning checks must keep
-    # their gain (0.766 / 0.786 here, without headings; the topic check traded 0.016 of recall for 0.017 of precision, the side a
-    # user's trust depends on). The target (precision 0.98) is not reached: see bench/faithfulness.py.
-    assert precision >= 0.76 and recall >= 0.78, (precision, recall)
+    # their gain (0.774 / 0.786 here, without headings; the topic check traded 0.016 of recall for 0.017
+    # of precision, the side a user's trust depends on). The target (precision 0.98) is not
+    # reached: see bench/faithfulness.py.
+    assert precision >= 0.77 and recall >= 0.78, (precision, recall)
 
 
 def test_a_sentence_the_paragraph_states_word_for_word_is_what_the_report_says():

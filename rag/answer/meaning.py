@@ -151,6 +151,29 @@ def numbers_bound(claim: str, support: str, context: frozenset[str]) -> str:
     return ""
 
 
+def numbers_swapped(claim: str, support: str) -> str:
+    """A number given to the wrong noun of a pair: '397 children' where the report says '294 children and 397
+    care leavers'. Only when the report writes a noun right after every use of the number and the claim's
+    noun right after another number: an elided noun ('not in contact with eight despite efforts') decides
+    nothing."""
+    claim_tokens, support_tokens = words(claim), words(support)
+    for at, token in enumerate(claim_tokens[:-1]):
+        number = next(iter(numbers_in(token)), None)
+        noun = claim_tokens[at + 1]
+        if number is None or _YEAR.fullmatch(number) or noun in STOP_WORDS or numbers_in(noun):
+            continue
+        following = {stem(t) for t in claim_tokens[at + 1:at + 5]}     # 'three approved adoptive families'
+        theirs = [support_tokens[i + 1] if i + 1 < len(support_tokens) else ""
+                  for i in _positions(support_tokens, number)]
+        if not theirs or any(not t or t in STOP_WORDS or stem(t) in following for t in theirs):
+            continue
+        others = [i for i, t in enumerate(support_tokens[:-1]) if numbers_in(t) and number not in numbers_in(t)
+                  and stem(support_tokens[i + 1]) == stem(noun)]
+        if others:
+            return f"the report gives {number} {theirs[0]}, and {support_tokens[others[0]]} {noun}"
+    return ""
+
+
 def _positions(tokens: Sequence[str], number: str) -> list[int]:
     return [i for i, t in enumerate(tokens) if numbers_in(t) & {number}]
 
@@ -228,7 +251,8 @@ def meaning_problem(claim: str, support: str, *, paragraph: str = "", context: f
         return grades_bound(claim, support, report_year)
     for problem in (polarity(claim, support), only_negated(claim, paragraph or support),
                     quantifier(claim, support, paragraph),
-                    numbers_bound(claim, paragraph or support, context), grades_bound(claim, support, report_year),
+                    numbers_bound(claim, paragraph or support, context), numbers_swapped(claim, paragraph or support),
+                    grades_bound(claim, support, report_year),
                     grade_areas(claim, support)):
         if problem:
             return problem
