@@ -119,10 +119,17 @@ def test_the_dates_a_question_names_pick_the_report(question, expected):
 
 
 def test_a_date_with_no_report_is_said_and_the_nearest_report_is_offered_labelled():
+    choice = choose("Sunderland", CORPUS[:4], date_cue("What overall grade did Sunderland get in its 2026 inspection?"))
+    assert [r.id for r in choice.reports] == ["sunderland-2025"]
+    assert choice.missing == "2026"
+    assert choice.note.startswith("The corpus has no 2026 report on Sunderland. The nearest is its")
+
+
+def test_a_year_between_two_inspections_is_answered_from_both_labelled():
     choice = choose("Sunderland", CORPUS[:4], date_cue("What overall grade did Sunderland get in its 2022 inspection?"))
-    assert [r.id for r in choice.reports] == ["sunderland-2021"]
+    assert [r.id for r in choice.reports] == ["sunderland-2021", "sunderland-2025"]
     assert choice.missing == "2022"
-    assert choice.note.startswith("The corpus has no 2022 report on Sunderland. The nearest is its")
+    assert choice.note.startswith("The corpus has no 2022 report on Sunderland. The nearest are its")
 
 
 def test_a_year_that_dates_data_is_no_reports_year_when_the_question_names_the_reports():
@@ -267,7 +274,10 @@ def test_a_timeline_lists_each_report_in_date_order_with_its_cited_grade(searche
 
 def test_a_missing_report_is_said_first_and_an_inspection_after_april_2026_has_no_overall_grade(searcher):
     _, result = answer(searcher, "What overall grade did Havering get in its 2023 inspection?")
-    assert result.text.startswith("The corpus has no 2023 report on Havering. The nearest is its")
+    assert result.text.startswith("The corpus has no 2023 report on Havering. The nearest are its")
+    # Both neighbours, each grade on its own cited line.
+    assert "Havering (2022): Overall effectiveness — good [1]." in result.text
+    assert "Havering (2024): Overall effectiveness — inadequate [2]." in result.text
     _, result = answer(searcher, "What is Liverpool's overall effectiveness grade?")
     assert "gives no overall effectiveness grade: Ofsted stopped grading overall effectiveness" in result.text
     assert "inadequate" not in result.text.split("From the latest report")[0]     # 2023's grade is not passed off

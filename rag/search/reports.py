@@ -189,6 +189,14 @@ def choose(authority: str, reports: Sequence[Report], cue: DateCue, *, graded: b
         asked = _asked(cue)
         if wanted:
             return ReportChoice(authority, tuple(wanted), "", "", False, _except(inspections, wanted))
+        around = _either_side(inspections, cue)
+        if around:
+            # 'Its 2016 grade' between inspections in 2014 and 2018: the reader needs both.
+            note = (f"The corpus has no {asked} report on {authority}. The nearest are its "
+                    f"{describe_report(around[0])} and its {describe_report(around[1])}; what follows is from "
+                    f"those reports, not from {asked}.")
+            return ReportChoice(authority, around, note, asked, False, _except(inspections, around),
+                                _asked_years(cue))
         nearest = _nearest(inspections, cue)
         note = (f"The corpus has no {asked} report on {authority}. The nearest is its "
                 f"{describe_report(nearest)}; what follows is from that report, not from {asked}.")
@@ -255,6 +263,16 @@ def _in_span(report: Report, cue: DateCue) -> bool:
     years = _years_of(report)
     return (cue.since is None or max(years, default=0) >= cue.since) and \
         (cue.until is None or min(years, default=9999) <= cue.until)
+
+
+def _either_side(inspections: Sequence[Report], cue: DateCue) -> tuple[Report, ...]:
+    """The inspections just before and just after the one year asked for, when it falls between two."""
+    if cue.months or cue.published or len(cue.years) != 1:
+        return ()
+    year = cue.years[0]
+    before = [r for r in inspections if max(_years_of(r), default=9999) < year]
+    after = [r for r in inspections if min(_years_of(r), default=0) > year]
+    return (before[-1], after[0]) if before and after else ()
 
 
 def _nearest(inspections: Sequence[Report], cue: DateCue) -> Report:
