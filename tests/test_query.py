@@ -231,3 +231,10 @@ def test_required_improvement_in_the_past_tense_asks_for_a_judgement():
     assert parse_query("What were the main reasons help and protection in Bolton required improvement in 2014?",
                        ["Bolton"]).asks_judgement
     assert not parse_query("Why had Slough still not set up a multi-agency safeguarding hub?", ["Slough"]).asks_judgement
+
+
+def test_the_glossary_is_read_once_per_process():
+    # Every sentence scored and every question searched expands words with it: re-reading the TOML each
+    # time made a dev-set answer five times slower.
+    from rag.ofsted.glossary import _glossary
+    assert _glossary() is _glossary()

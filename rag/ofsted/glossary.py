@@ -48,6 +48,7 @@ def glossary_version() -> str:
     return hashlib.sha256((_DATA / "glossary.toml").read_bytes()).hexdigest()[:12]
 
 
+@lru_cache(maxsize=1)
 def _glossary() -> tuple[tuple[_Term, ...], ...]:
     data = tomllib.loads((_DATA / "glossary.toml").read_text(encoding="utf-8"))
     groups = []
