@@ -11,9 +11,9 @@ from dataclasses import replace
 from rag.answer.extractive import asks_two_things, expected_kinds
 from rag.answer.from_data import grade_phrase, judgement_plan, table_plan, year_of
 from rag.answer.plans import Group, Plan, PlanMode
-from rag.answer.reasons import IMPROVE, reason_paragraphs
+from rag.answer.reasons import IMPROVE, area_patterns, reason_paragraphs
 from rag.answer.verify import Passage
-from rag.ofsted.grades import AREAS, same_area
+from rag.ofsted.grades import same_area
 from rag.ofsted.table import report_day
 from rag.records import NOT_IN_REPORTS, Hit, Judgement
 from rag.search.followup import standalone_question
@@ -163,10 +163,11 @@ def _reasons_first(searcher: Searcher, question: str, result: SearchResult, area
     """A why-question: where each report gives the reasons for the grade (rag.answer.reasons: a 'because:'
     list, its opening summary, the graded area's own section), then what the report says needs to improve,
     ahead of the rest: the reasons for a grade are rarely in the question's words, but they are there."""
-    patterns = [re.compile(AREAS[a][1], re.I) for area in areas for a in same_area(area) if a in AREAS]
+    patterns = area_patterns(areas)
     ranked = searcher.search(question, REASONS_DEPTH, report_ids=result.reports).hits
     reports = searcher.index.reports
-    own = [Hit(p, reports[rid], 0.0) for rid in result.reports for p in reason_paragraphs(reports[rid], areas, reasons)]
+    own = [Hit(p, reports[rid], 0.0) for rid in result.reports
+           for p in reason_paragraphs(reports[rid], areas, reasons)]
     improve = [h for h in ranked if any(IMPROVE.search(x) for x in h.paragraph.headings)
                and not any(p.search(x) for x in h.paragraph.headings for p in patterns)][:2]
     hits: dict[str, Hit] = {}

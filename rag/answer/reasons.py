@@ -25,19 +25,24 @@ BECAUSE_ITEMS = 12       # the longest 'because:' list seen in a report is about
 SECTION_OPENING = 4      # paragraphs of an area's section that open on its main findings
 
 
+def area_patterns(areas: Sequence[str]) -> list[re.Pattern[str]]:
+    """The patterns of the areas' headings, their namesakes in other frameworks included."""
+    return [re.compile(AREAS[a][1], re.I) for area in areas for a in same_area(area) if a in AREAS]
+
+
 def reason_paragraphs(report: Report, areas: Sequence[str], reasons: str) -> list[Paragraph]:
     """The report's paragraphs that give the reasons for the grade of `areas` (keys of AREAS; "weaknesses"
     for a grade below good, "strengths" for good or better), most telling first: for the overall grade a
     'because:' list, the opening summary's findings, then its sections; for an area, its section's opening
     findings, the summary's findings about that area, then the rest of its section."""
-    area_patterns = [re.compile(AREAS[a][1], re.I) for area in areas for a in same_area(area) if a in AREAS]
+    patterns = area_patterns(areas)
     overall = "overall_effectiveness" in areas
     wanted = {a for area in areas for a in same_area(area)}
     paragraphs = report.paragraphs
     listed = _because_list(paragraphs) if overall else []
     opening = [p for p in _opening_summary(paragraphs) if findings(p.text, reasons)
                and (overall or wanted & {a for named in areas_named(p.text) for a in same_area(named)})][:2]
-    section = [p for p in paragraphs if _under(p, area_patterns) and not _NOT_A_FINDING.match(p.text)
+    section = [p for p in paragraphs if _under(p, patterns) and not _NOT_A_FINDING.match(p.text)
                and p not in listed]
     # The opening paragraphs of a section carry its headline findings, in their order; later ones count
     # by how many findings they state.

@@ -138,8 +138,10 @@ def _valid(name: _Name, words: Sequence[re.Match[str]], text: str, in_question: 
         return False
     if name.exact_case and [_case_kept(w) for w in written] != [_case_kept(t) for t in name.tokens]:
         return False
-    if name.capitalised and (not written[0][:1].isupper()
-                             or _sentence_start(text, words[0].start()) and not _used_as_name(text, words[-1].end(), in_question)):
+    if name.capitalised and not written[0][:1].isupper():
+        return False
+    if name.capitalised and _sentence_start(text, words[0].start()) \
+            and not _used_as_name(text, words[-1].end(), in_question):
         return False
     return True
 
