@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rag.ofsted.grades import GRADE_WORD, same_area
+from rag.ofsted.grades import GRADE_WORD, normalise_grade, same_area
 from rag.search.question import areas_named
 from rag.text.words import STOP_WORDS, numbers_in, split_sentences, stem
 
@@ -190,11 +190,11 @@ def _neighbours(tokens: Sequence[str], number: str) -> list[str]:
 
 def grades_bound(claim: str, support: str, report_year: str = "") -> str:
     """A grade the claim states is in the supporting sentences, and not only as an earlier inspection's."""
-    claimed = {_grade(g) for g in GRADE_WORD.findall(claim)}
+    claimed = _grades_in(claim)
     # 'Good' and 'adequate' describe as often as they grade; the other grade words always grade.
     if not claimed or not _GRADING.search(claim) and claimed <= {"good", "adequate"}:
         return ""
-    stated = {_grade(g) for g in GRADE_WORD.findall(support)}
+    stated = _grades_in(support)
     if claimed - stated:
         return f"{', '.join(sorted(claimed - stated))} is not the grade the report states"
     earlier = _EARLIER.search(support) or any(y != report_year for y in _YEAR.findall(support)) and report_year
@@ -204,15 +204,14 @@ def grades_bound(claim: str, support: str, report_year: str = "") -> str:
     # 'The 2011 inspection judged it good' where the report says 'judged good in the 2010 inspection'.
     claim_years = set(_YEAR.findall(claim))
     for grade in claimed if claim_years else ():
-        dated = [set(_YEAR.findall(s)) for s in split_sentences(support)
-                 if grade in {_grade(g) for g in GRADE_WORD.findall(s)}]
+        dated = [set(_YEAR.findall(s)) for s in split_sentences(support) if grade in _grades_in(s)]
         if dated and all(years and not years & claim_years for years in dated):
             return f"the report states {grade} for the {min(set().union(*dated))} inspection"
     return ""
 
 
-def _grade(word: str) -> str:
-    return "requires improvement" if "improvement" in word.lower() else word.lower()
+def _grades_in(text: str) -> set[str]:
+    return {normalise_grade(g) for g in GRADE_WORD.findall(text)}
 
 
 # Names one area goes by across frameworks and in plain words ('leadership' for 'impact of leaders').
@@ -233,8 +232,8 @@ def grade_areas(claim: str, support: str) -> str:
     claimed_areas = set().union(*(_akin(a) for a in areas_named(claim, broad=False)))
     if not claimed_areas:
         return ""
-    for grade in dict.fromkeys(_grade(g) for g in GRADE_WORD.findall(claim)):
-        stating = [s for s in split_sentences(support) if grade in {_grade(g) for g in GRADE_WORD.findall(s)}]
+    for grade in dict.fromkeys(normalise_grade(g) for g in GRADE_WORD.findall(claim)):
+        stating = [s for s in split_sentences(support) if grade in _grades_in(s)]
         named = [set(areas_named(s)) for s in stating]
         if named and all(named) and not any(areas & claimed_areas for areas in named):
             other = sorted(set().union(*named))[0].replace("_", " ")

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from rag.answer.meaning import meaning_problem
 from rag.ofsted.glossary import expanded_words
+from rag.ofsted.grades import normalise_grade
 from rag.records import Hit
 from rag.search.grammar import topic_words
 from rag.text.words import MONTHS, content_words, numbers_in, split_sentences
@@ -152,8 +153,8 @@ def verify(sentence: str, cited: Sequence[Passage], context_years: frozenset[str
                                                              p.hit.report.published, p.hit.report.date)
         if day and len(day) >= 7 and day[5:7].isdigit() and 1 <= int(day[5:7]) <= 12}
     missing += [m for m in _MONTHS.findall(sentence) if m.lower() not in cited_text and m.lower() not in known_months]
-    cited_grades = {_grade(g) for g in _GRADES.findall(cited_text)}
-    missing += [g for g in dict.fromkeys(_grade(g) for g in _GRADES.findall(sentence)) if g not in cited_grades]
+    cited_grades = {normalise_grade(g) for g in _GRADES.findall(cited_text)}
+    missing += [g for g in dict.fromkeys(normalise_grade(g) for g in _GRADES.findall(sentence)) if g not in cited_grades]
     if missing:
         return Verdict(False, f"{', '.join(missing)} not in the cited paragraph", quotes)
     if support < SUPPORT_THRESHOLD and len(content_words(sentence)) >= 4:
@@ -179,10 +180,6 @@ def answers(sentence: str, question: str, cited: Sequence[Passage]) -> bool:
     wanted = topic_words(question) - names
     context = " ".join(h for p in cited for h in p.hit.paragraph.headings)
     return not wanted or bool(wanted & expanded_words(f"{sentence} {context}"))
-
-
-def _grade(word: str) -> str:
-    return "requires improvement" if "improvement" in word.lower() else word.lower()
 
 
 def verify_claim(claim: str, cited: Sequence[Passage], *, question: str = "") -> Verdict:
