@@ -130,3 +130,13 @@ def test_a_line_labelled_with_one_authority_is_not_borne_out_by_anothers_report(
     assert not kent_claim.verified and essex_claim.verified
     # Without a label, a sentence may still be moved to the passage that bears it out.
     assert check("Social workers say their caseloads are manageable [1].", passages).claims[0].verified
+
+
+def test_a_label_names_its_authority_as_a_whole_word():
+    # 'Leicestershire' contains 'Leicester': the county's line must not be checked against the city's report.
+    city = make_report("leicester-2022", "Leicester", ["Social workers hold an average of 30 children each."],
+                       date="2022-03-01")
+    county = make_report("leicestershire-2022", "Leicestershire", ["Caseloads are manageable."], date="2022-03-01")
+    passages = number_passages(hits_of(city) + hits_of(county))
+    checked = check("Leicestershire: Social workers hold an average of 30 children each [1].", passages)
+    assert not checked.claims[0].verified

@@ -128,7 +128,9 @@ def _of_label(prefix: str, passages: Sequence[Passage]) -> Sequence[Passage]:
     A claim under one authority's label is not borne out by another's report, and a national answer of
     a hundred lines is not checked against every authority's passages (that took minutes)."""
     label = prefix.lower()
-    own = [p for p in passages if p.hit.report.authority and p.hit.report.authority.lower() in label]
+    # Whole words: a 'Leicestershire' line must not take Leicester's passages as its own.
+    own = [p for p in passages if p.hit.report.authority
+           and re.search(rf"(?<!\w){re.escape(p.hit.report.authority.lower())}(?!\w)", label)]
     return own or passages
 
 
