@@ -387,3 +387,20 @@ def test_a_why_question_about_a_fact_not_a_grade_is_not_answered_with_the_grades
     assert plan(searcher, "Why was help and protection in Havering judged inadequate in 2024?").groups[0].reasons
     fact = plan(searcher, "Why had Havering not set up a multi-agency safeguarding hub in 2024?")
     assert all(not g.reasons for g in fact.groups)
+
+
+def test_a_question_about_care_leavers_gets_the_combined_grade_of_a_2018_to_2023_report(tmp_path):
+    # ILACS graded 'children in care and care leavers' together until 2023: that grade is care leavers'.
+    report = inspection("Hackney", "2019-12-10", all_areas("requires improvement"))
+    combined = "The experiences and progress of children in care and care leavers"
+    judgements = tuple(replace(j, label=combined) for j in report.judgements if j.area == "children_in_care")
+    paragraphs = tuple(replace(p, text=p.text.replace(LABELS["children_in_care"], combined),
+                               original=p.original.replace(LABELS["children_in_care"], combined))
+                       for p in report.paragraphs if "care leavers" not in p.text)
+    report = replace(report, judgements=(*(j for j in report.judgements if j.area not in
+                                          ("children_in_care", "care_leavers")), *judgements), paragraphs=paragraphs)
+    embedder = HashingEmbedder(64)
+    write_index(tmp_path, [report], embedder, pipeline_version="test")
+    combined_searcher = Searcher(Index.load(tmp_path, embedder_name=embedder.name, pipeline_version="test"), embedder)
+    the_plan, _ = answer(combined_searcher, "What did inspectors find about care leavers in Hackney?")
+    assert the_plan.grades.startswith(f"Hackney (2019): {combined} — requires improvement")

@@ -13,7 +13,7 @@ from rag.answer.from_data import grade_phrase, judgement_plan, table_plan, year_
 from rag.answer.plans import Group, Plan, PlanMode
 from rag.answer.reasons import IMPROVE, area_patterns, reason_paragraphs
 from rag.answer.verify import Passage
-from rag.ofsted.grades import same_area
+from rag.ofsted.grades import grades_area, same_area
 from rag.ofsted.table import report_day
 from rag.records import NOT_IN_REPORTS, Hit, Judgement
 from rag.search.followup import standalone_question
@@ -152,7 +152,7 @@ def _reasons_asked(searcher: Searcher, query: Query, result: SearchResult) -> tu
     graded = _areas_of_graded_parts(query, searcher)
     areas = [a for a in graded if a != "overall_effectiveness"] or graded
     grades = [j.grade for rid in result.reports for j in searcher.index.reports[rid].judgements
-              if not j.service and any(j.area in same_area(a) for a in areas)]
+              if not j.service and any(grades_area(j.area, j.label, a) for a in areas)]
     if not grades:
         return "", []
     return ("strengths" if all(g in ("outstanding", "good") for g in grades) else "weaknesses"), graded
@@ -231,7 +231,7 @@ def _area_grades(searcher: Searcher, query: Query, result: SearchResult, given: 
     for rid in result.reports:
         report = searcher.index.reports[rid]
         for j in report.judgements:
-            if j.service or not any(j.area in same_area(a) for a in areas):
+            if j.service or not any(grades_area(j.area, j.label, a) for a in areas):
                 continue
             if j.paragraph_id not in keys:      # a paragraph the engine sees already keeps its key
                 paragraph = searcher.index.paragraph(j.paragraph_id)

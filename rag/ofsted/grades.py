@@ -64,6 +64,13 @@ def same_area(area: str) -> frozenset[str]:
     return next((family for family in _EQUIVALENT_AREAS if area in family), frozenset({area}))
 
 
+def grades_area(area: str, label: str, asked: str) -> bool:
+    """Whether a judgement (its area key and label) grades the area asked about: the same area, its namesake
+    in another framework, or a combined area that names it (the 2018-23 ILACS graded 'children in care and
+    care leavers' together, and that grade answers a question about care leavers)."""
+    return area in same_area(asked) or (asked == "care_leavers" and "care leavers" in label.lower())
+
+
 # The one scale a reader compares on, best first (the 2009-13 frameworks' 'adequate' sits where
 # 'requires improvement' does).
 GRADE_ORDER = ("outstanding", "good", "requires improvement", "adequate", "inadequate")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from rag.errors import QueryError
 from rag.ofsted.authorities import Mention, canonical_authority, find_mentions, royal_authorities
 from rag.ofsted.glossary import expand
-from rag.ofsted.grades import same_area
+from rag.ofsted.grades import grades_area
 from rag.records import Judgement
 from rag.search.grammar import (COMPARE, GROUP, MONTH, NATIONAL, YEAR, YearMention, cut_topic, mention_span,
                                  year_mentions)
@@ -53,14 +53,8 @@ class Query:
         """Whether a judgements-table row is one this question asks about (its area, and for the 2009-12
         framework its service)."""
         areas = self.judgement_areas or ((self.judgement_area,) if self.judgement_area else ())
-        return (not areas or any(judgement.area in same_area(a) or _names_area(judgement, a) for a in areas)) and (
+        return (not areas or any(grades_area(judgement.area, judgement.label, a) for a in areas)) and (
             not self.judgement_scope or not judgement.service or judgement.service == self.judgement_scope)
-
-
-def _names_area(judgement: Judgement, area: str) -> bool:
-    """A combined area that names the one asked for: the 2018-23 ILACS graded 'children in care and care
-    leavers' together, and that grade answers a question about care leavers."""
-    return area == "care_leavers" and "care leavers" in judgement.label.lower()
 
 
 # ---------------------------------------------------------------------------------------------- years
