@@ -18,6 +18,10 @@ def test_the_kind_of_answer_is_read_from_the_question():
     assert expected_kinds("When was the inspection?") == {"date"}
     assert expected_kinds("What is the children in care council called?") == {"name"}
     assert expected_kinds("Which team helps when a family's problems get worse?") == set()   # 'when' as a conjunction
+    assert expected_kinds("Why was care judged to require improvement, when the other areas were good?") == set()
+    assert expected_kinds("When Ofsted visited in 2019, what did it find about care leavers?") == set()
+    assert expected_kinds("What did it find, and when was it published?") == {"date"}
+    assert expected_kinds("Since when has the trust run children's services?") == {"date"}
     assert expected_kinds("How much does the council spend on children's homes?") == {"money"}
     # The thing measured may be named before 'rate' or after 'was': a rate or a budget is still asked.
     assert expected_kinds("What social worker vacancy rate did Ofsted report for Northumberland?") == {"number"}

@@ -22,6 +22,11 @@ MAX_SENTENCES = 3
 MAX_WORDS = 110
 
 
+# 'When' asks a date only as a question word ('when did', 'and when was'): 'why ..., when the other areas
+# were good?' and 'When Ofsted visited, what ...?' ask no date.
+_WHEN_ASKED = r"\bwhen\s+(?:did|do|does|was|were|is|are|has|have|had|will|would|could|can)\b"
+
+
 def expected_kinds(question: str) -> set[str]:
     """What sorts of thing answer the question: numbers, dates, names (several for a two-part question)."""
     q = question.lower()
@@ -34,7 +39,7 @@ def expected_kinds(question: str) -> set[str]:
                  r"|\bby how much\b"
                  r"|\bwhat (?:was|is|were) the (?:rate|number|percentage|proportion)\b", q):
         kinds.add("number")
-    if re.search(r"(?:^|[,;] |\band )(?:when|since when)\b|\bwhat (?:year|date|month)\b|\bhow long\b", q):
+    if re.search(rf"(?:^|[,;] |\band )(?:since )?{_WHEN_ASKED}|\bwhat (?:year|date|month)\b|\bhow long\b", q):
         kinds.add("date")
     if re.search(r"\bname of\b|\bcalled\b|\bwhat is the name\b|\bwho (?:is|was|were) the\b", q):
         kinds.add("name")
@@ -43,7 +48,7 @@ def expected_kinds(question: str) -> set[str]:
 
 def asks_two_things(question: str) -> bool:
     """'What did the review conclude, and how many children ...?': two question words, two things asked."""
-    return len(re.findall(r"\b(?:what|how|why|which|who|when|where)\b", question.lower())) > 1
+    return len(re.findall(rf"\b(?:what|how|why|which|who|where)\b|{_WHEN_ASKED}", question.lower())) > 1
 
 
 _PHRASE_END = frozenset("""are were is was be been being have has had did do does in on at by with for of who which
