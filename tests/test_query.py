@@ -172,6 +172,17 @@ def test_topic_drops_authorities_years_and_comparison_words():
         "What is the name of Director of Children's Services?"
 
 
+def test_topic_drops_the_words_that_point_at_a_report():
+    # They chose the report; searched for, they would rank paragraphs about inspections above the topic's.
+    assert parse("In Wandsworth, had that improved by the next inspection (Ofsted, private fostering) "
+                 "(the inspection after 2013)?").topic == "had that improved (Ofsted, private fostering)?"
+    assert parse("What did Hillingdon's latest report say about caseloads?").topic == \
+        "What did latest report say about caseloads?"      # no preposition before it: kept
+    assert parse("How were care leavers doing in its previous inspection?").topic == "How were care leavers doing?"
+    # Reports say what changed 'since the last inspection': that stays.
+    assert "since the last inspection" in parse("Has Wandsworth improved since the last inspection?").topic
+
+
 # --------------------------------------------------------------------------------------- judgements
 
 @pytest.mark.parametrize("question, area", [

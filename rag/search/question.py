@@ -261,4 +261,13 @@ def _topic(question: str, mentions: Sequence[Mention], years: Sequence[YearMenti
             wrap = re.search(r"(?:\(\s*|\bin\s+)$", question[:y.start], re.I)
             close = re.match(r"\s*\)", question[y.end:]) if wrap and "(" in wrap.group(0) else None
             dropped.append((wrap.start() if wrap else y.start, y.end + (close.end() if close else 0)))
+    dropped += [m.span() for m in _REPORT_POINTER.finditer(question)]
     return cut_topic(question, marked, dropped)
+
+
+# Words that point at a report ('by the next inspection', 'in its latest report', a follow-up's '(the inspection
+# after 2023)') chose the report; searched for, they rank paragraphs about inspections above the topic's.
+# 'Since the last inspection' stays: reports write it where they say what has changed.
+_REPORT_POINTER = re.compile(rf"\(\s*the (?:inspection|report|visit) (?:after|before) {YEAR}\s*\)"
+                             r"|\b(?:by|at|in|from|of|during)\s+(?:the|its|their)\s+(?:next|previous|prior|latest|most "
+                             r"recent|earliest|first|following|subsequent)\s+(?:\w+\s+)?(?:inspection|report|visit)s?\b", re.I)
