@@ -404,3 +404,17 @@ def test_a_question_about_care_leavers_gets_the_combined_grade_of_a_2018_to_2023
     combined_searcher = Searcher(Index.load(tmp_path, embedder_name=embedder.name, pipeline_version="test"), embedder)
     the_plan, _ = answer(combined_searcher, "What did inspectors find about care leavers in Hackney?")
     assert the_plan.grades.startswith(f"Hackney (2019): {combined} — requires improvement")
+
+
+@pytest.mark.parametrize("question, reports", [
+    ("What was the outcome of Havering's children's services inspection published in October 2024?",
+     ["havering-2024"]),
+    ("How did Havering's 2024 inspection result compare with its 2022 one?", ["havering-2022", "havering-2024"]),
+    ("Hackney and Havering were both inspected in 2024. How do their results compare?",
+     ["hackney-2024", "havering-2024"]),
+])
+def test_an_inspections_outcome_or_results_are_its_grades(searcher, question, reports):
+    the_plan, result = answer(searcher, question)
+    assert the_plan.mode == PlanMode.JUDGEMENT
+    graded = [line for line in result.text.splitlines() if "Overall effectiveness — " in line]
+    assert len(graded) == len(reports) and all(c.verified for c in result.claims)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from rag.answer.extractive import IMPROVE
 from rag.assistant import Assistant
 from tests.fake_llm import ScriptedChatModel, passage_with, scripted_engine
 
@@ -92,3 +93,20 @@ def test_a_why_answer_whose_reasons_all_fail_the_check_gets_the_reports_reasons(
     answer = bot.ask("Why was Wandsworth's help and protection judged inadequate?")
     assert answer.engine.endswith("+ extractive")
     assert sum(c.verified for c in answer.claims) >= 3      # the grade line and the report's own reasons
+
+
+def test_what_needs_to_improve_is_answered_from_the_reports_own_list(assistant):
+    # The list's items rarely share the question's words; they sit under 'What does the local authority
+    # need to improve?' and, asked about care leavers, those naming care leavers are the answer.
+    answer = assistant.ask("What did Wandsworth need to improve for care leavers?")
+    listed = [c for c in answer.citations if IMPROVE.search(" ".join(c.paragraph.headings))]
+    assert len(listed) >= 2 and all("care leavers" in c.paragraph.text.lower() for c in listed)
+    assert all(c.verified for c in answer.claims)
+
+
+def test_each_authoritys_list_of_what_needs_to_improve_in_a_comparison(assistant):
+    answer = assistant.ask("What did Hillingdon and Wandsworth each need to improve?")
+    lines = answer.text.splitlines()
+    assert lines[0].startswith("Hillingdon: ") and lines[1].startswith("Wandsworth: ")
+    assert {c.report.authority for c in answer.citations} == {"Hillingdon", "Wandsworth"}
+    assert all(IMPROVE.search(" ".join(c.paragraph.headings)) for c in answer.citations)

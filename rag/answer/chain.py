@@ -51,6 +51,8 @@ def model_question(group: Group) -> str:
     is asked for the findings behind it, which a small model otherwise skips to restate the question."""
     if not group.reasons:
         return group.question
+    if group.reasons == "improvements":
+        return f"What do the passages say needs to improve? (Asked: {group.question})"
     return f"What {group.reasons} do the passages report? (They explain the grade in: {group.question})"
 
 

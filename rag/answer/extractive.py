@@ -156,10 +156,20 @@ _STRENGTH = re.compile(
     r"|thorough|exceptional|skilled|swift(?:ly)?|prompt(?:ly)?|benefit|purposeful|comprehensive"
     r"|sustained|embedded)\b", re.I)
 REASON_SENTENCES = 4
+IMPROVEMENT_ITEMS = 6      # of a report's list of what needs to improve, quoted in full
+
+
+# The headings of what a report says must improve (its recommendations).
+IMPROVE = re.compile(r"\bwhat needs to improve\b|\bneed to improve\b"
+                     r"|\bareas? for (?:priority )?(?:action|improvement)\b"
+                     r"|\brecommendations?\b", re.I)
 
 
 def findings(text: str, reasons: str) -> int:
-    """How many findings of the kind that explain a grade ("weaknesses" or "strengths") a text states."""
+    """How many findings of the kind that explain a grade ("weaknesses" or "strengths") a text states; an
+    item of a report's list of what needs to improve ("improvements") is one."""
+    if reasons == "improvements":
+        return 1
     return len((_WEAKNESS if reasons == "weaknesses" else _STRENGTH).findall(text))
 
 
@@ -170,6 +180,8 @@ def reason_sentences(passages: Sequence[Passage], reasons: str, *, limit: int = 
     findings it states, not by the question's words, which reasons rarely share."""
     scored: list[tuple[float, int, int, str]] = []
     for rank, passage in enumerate(passages):
+        if reasons == "improvements" and not any(IMPROVE.search(h) for h in passage.hit.paragraph.headings):
+            continue                                # the list's items only, not the grade beside them
         for position, sentence in enumerate(split_sentences(passage.text)):
             if is_instruction(sentence) or _TABLE_HEADER.match(sentence) or len(sentence.split()) < 6 \
                     or "|" in sentence or GRADE_WORD.search(sentence) and len(sentence.split()) <= 15:
@@ -198,7 +210,8 @@ def best_sentences(question: str, passages: Sequence[Passage], *, limit: int = M
     passages do not hold the kind of thing asked for. `weights` (word -> IDF) make rare words count more.
     `reasons`: a why-question about a grade, answered by the findings behind it (reason_sentences)."""
     if reasons:
-        return reason_sentences(passages, reasons) or best_sentences(question, passages, limit=limit,
+        return reason_sentences(passages, reasons, limit=IMPROVEMENT_ITEMS if reasons == "improvements"
+                                else REASON_SENTENCES) or best_sentences(question, passages, limit=limit,
                                                                      max_words=max_words, weights=weights)
     core = topic_words(question)
     weight = (lambda w: weights.get(w, UNSEEN_WORD_WEIGHT)) if weights else (lambda w: 1.0)

@@ -13,6 +13,7 @@ from rag.answer.from_data import grade_phrase, judgement_plan, table_plan, year_
 from rag.answer.plans import Group, Plan, PlanMode
 from rag.answer.reasons import IMPROVE, area_patterns, reason_paragraphs
 from rag.answer.verify import Passage
+from rag.ofsted.glossary import expanded_words
 from rag.ofsted.grades import grades_area, same_area
 from rag.ofsted.table import report_day
 from rag.records import NOT_IN_REPORTS, Hit, Judgement
@@ -58,7 +59,9 @@ def plan(searcher: Searcher, question: str, history: Sequence[dict] = (), *, k: 
     # the table beside prose that answers the rest, not from the table alone.
     figure_too = _asks_a_figure_too(query, searcher)
     found = None if figure_too else _judgements_asked(searcher, query, result)
-    if found is not None and not _asks_why(standalone):
+    # 'X was rated good in 2022. What did it need to improve?': the grade sets the scene; the list answers.
+    improvements = _improvements_asked(searcher, query, result)
+    if found is not None and not _asks_why(standalone) and not improvements:
         return replace(judgement_plan(question, standalone, result, found, searcher), preface=preface,
                        notes=notes)
     course = found is None and _asks_course(query)
@@ -79,15 +82,23 @@ def plan(searcher: Searcher, question: str, history: Sequence[dict] = (), *, k: 
         key = 1
         per = max(2, min(3, context_k))
         for authority, hits in result.by_authority.items():
-            passages = tuple(Passage(key + i, h) for i, h in enumerate(hits[:per]))
+            listed = improvements.get(authority, ())
+            passages = tuple(Passage(key + i, h) for i, h in enumerate(listed[:IMPROVEMENTS] or hits[:per]))
             key += len(passages)
-            groups.append(Group(authority, passages, _for_authority(query, authority), query.topic or query.text))
+            groups.append(Group(authority, passages, _for_authority(query, authority), query.topic or query.text,
+                                "improvements" if listed else ""))
         return Plan(question, standalone, result, PlanMode.COMPARE, tuple(groups), preface=preface, notes=notes)
     reasons, reason_areas = _reasons_asked(searcher, query, result)
     if reasons:
         result = _reasons_first(searcher, standalone, result, reason_areas, reasons, k)
     seen = max(context_k, REASON_PASSAGES) if reasons else context_k
-    passages = tuple(Passage(i, h) for i, h in enumerate(result.hits[:seen], start=1))
+    if improvements and not reasons:
+        # The report's own list is the answer: its items only, not the search's other paragraphs.
+        reasons, seen = "improvements", IMPROVEMENTS
+        listed = tuple(h for hits in improvements.values() for h in hits)[:seen]
+        result = replace(result, hits=listed + tuple(h for h in result.hits if h not in listed))
+    passages = tuple(Passage(i, h) for i, h in enumerate(result.hits[:len(listed) if reasons == "improvements"
+                                                                      else seen], start=1))
     grades, graded = _area_grades(searcher, query, result, passages, figure_too)
     group = Group(None, passages + graded, standalone, query.topic or standalone, reasons)
     return Plan(question, standalone, result, PlanMode.SINGLE, (group,), preface=preface, notes=notes, grades=grades)
@@ -99,6 +110,8 @@ def _missing_years(result: SearchResult) -> tuple[str, ...]:
 
 
 _SUMMARY = re.compile(r"\bsummar(?:ise|ize|y)\b|\boverview\b|\b(?:main|key|overall) findings\b|\bconclu(?:de|sions?)\b"
+                      r"|\b(?:outcome|result|verdict)s?\s+of\s+(?:the\s+|its\s+|their\s+)?(?:[\w'’-]+\s+){0,4}"
+                      r"(?:inspection|report)s?\b|\binspection (?:outcome|result)s?\b"
                       r"|\bhow did\b.{1,60}\bdo\b(?!\s+(?:on|for|with|about|in (?:relation|respect)))", re.I)
 
 
@@ -108,7 +121,8 @@ def _asks_summary(question: str) -> bool:
 
 
 _GRADE_TALK = frozenset(content_words("grade grades graded judgement judgements judged rating ratings rated latest "
-                                      "recent current most overall next previous prior before after"))
+                                      "recent current most overall next previous prior before after result results "
+                                      "outcome one"))
 
 
 def _asks_overview(query: Query) -> bool:
@@ -174,6 +188,47 @@ def _reasons_first(searcher: Searcher, question: str, result: SearchResult, area
     for hit in (*own, *improve, *result.hits, *ranked):
         hits.setdefault(hit.paragraph.id, hit)
     return replace(result, hits=tuple(hits.values())[:max(k, len(own) + len(improve))])
+
+
+_IMPROVEMENTS_ASKED = re.compile(
+    r"\bneed(?:s|ed)? to (?:improve|do better|address|change)\b|\bareas? (?:for|of|needing|requiring|that need) "
+    r"(?:improvement|development|action)\b|\brecommend(?:ation)?s?\b|\bimprovements? (?:were |are |was |is )?"
+    r"(?:needed|required|recommended|called for)\b|\bwhat (?:improvements|actions)\b"
+    r"|\b(?:should|must|ought to) (?:\w+ ){0,3}improve\b|\bpriorit(?:y|ies) for (?:improvement|action)\b", re.I)
+_IMPROVEMENT_TALK = frozenset(content_words("need needs needed improve improvement improvements area areas action "
+                                            "actions recommend recommended recommendation recommendations identify "
+                                            "identified required priority priorities development each should must "
+                                            "address change better"))
+IMPROVEMENTS = 8        # items of a report's 'what needs to improve' an engine sees
+
+
+def _improvements_asked(searcher: Searcher, query: Query, result: SearchResult) -> dict[str, tuple[Hit, ...]]:
+    """'What did Ofsted say Medway needs to improve?', 'What were the recommendations for care leavers?': the
+    items of each report's own list of what needs to improve, by authority (those about the question's
+    topic when it names one, and none when none is). Empty when the question asks something else."""
+    if _asks_why(query.text) or not _IMPROVEMENTS_ASKED.search(query.text) or not result.reports:
+        return {}
+    # What the last sentence asks about ('... rated good in 2022. What did each need to improve for care
+    # leavers?'): the items that name most of it.
+    last = re.split(r"(?<=[.?!])\s+", (query.topic or query.text).strip())[-1]
+    about = topic_words(last) - _IMPROVEMENT_TALK - _GRADE_TALK
+    reports = searcher.index.reports
+    found: dict[str, tuple[Hit, ...]] = {}
+    for rid in result.reports:
+        report = reports[rid]
+        items = [p for p in report.paragraphs if any(IMPROVE.search(h) for h in p.headings)
+                 and not _NOT_AN_ITEM.match(p.text)]
+        if about:
+            named = {p.id: len(about & expanded_words(" ".join((*p.headings[1:], p.text)))) for p in items}
+            most = max(named.values(), default=0)
+            items = [p for p in items if most and named[p.id] == most]
+        if items:
+            found[report.authority or rid] = found.get(report.authority or rid, ()) + tuple(
+                Hit(p, report, 1.0) for p in items)
+    return found
+
+
+_NOT_AN_ITEM = re.compile(r"^\s*(?:immediately|within (?:\w+ )+(?:months?|weeks?))\s*:?\s*$", re.I)
 
 
 _PARTS = re.compile(r",?\s+and\s+(?=(?:what|how|why|which|who|when|where)\b)|[;?]\s+", re.I)

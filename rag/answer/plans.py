@@ -26,7 +26,8 @@ class Group:
     passages: tuple[Passage, ...]
     question: str                           # what the engine is asked for this group
     topic: str = ""                         # the question without authority names and years (for scoring)
-    reasons: str = ""                       # a why-question: "weaknesses" or "strengths" that explain a grade
+    reasons: str = ""                       # a why-question: "weaknesses" or "strengths" that explain a grade;
+                                            # "improvements": the report's list of what needs to improve
 
 
 @dataclass(frozen=True)

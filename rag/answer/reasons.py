@@ -10,16 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rag.answer.extractive import findings
+from rag.answer.extractive import IMPROVE, findings
 from rag.ofsted.grades import AREAS, mentions_area, same_area
 from rag.records import Paragraph, Report
 from rag.search.question import areas_named
 
 _BECAUSE = re.compile(r"\bbecause\s*:\s*$", re.I)
-# The headings of what a report says must improve (its recommendations).
-IMPROVE = re.compile(r"\bwhat needs to improve\b|\bneed to improve\b"
-                     r"|\bareas? for (?:priority )?(?:action|improvement)\b"
-                     r"|\brecommendations?\b", re.I)
 _NOT_A_FINDING = re.compile(r"^\s*(?:inspection dates?|report published|lead inspector)\b", re.I)
 BECAUSE_ITEMS = 12       # the longest 'because:' list seen in a report is about ten findings
 SECTION_OPENING = 4      # paragraphs of an area's section that open on its main findings
