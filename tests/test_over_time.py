@@ -418,3 +418,20 @@ def test_an_inspections_outcome_or_results_are_its_grades(searcher, question, re
     assert the_plan.mode == PlanMode.JUDGEMENT
     graded = [line for line in result.text.splitlines() if "Overall effectiveness — " in line]
     assert len(graded) == len(reports) and all(c.verified for c in result.claims)
+
+
+def test_the_reasons_for_a_grade_are_not_the_reports_facts_about_the_area(tmp_path):
+    # 'No serious case reviews ... remains low' reads like a weakness; it is a fact about the area.
+    report = inspection("Hackney", "2019-12-10", all_areas("inadequate"))
+    fact = Paragraph("hackney-2019:fact", report.id, 90, "No serious case reviews are under way and the number of "
+                     "children judged inadequate on plans remains low at 40.", "", ("The local authority",
+                                                                                   "Child protection in this area"),
+                     "", 2)
+    report = replace(report, paragraphs=(*report.paragraphs, replace(fact, original=fact.text)))
+    embedder = HashingEmbedder(64)
+    write_index(tmp_path, [report], embedder, pipeline_version="test")
+    one = Searcher(Index.load(tmp_path, embedder_name=embedder.name, pipeline_version="test"), embedder)
+    the_plan, _ = answer(one, "Why was Hackney judged inadequate?")
+    assert the_plan.groups[0].reasons == "weaknesses"
+    assert "hackney-2019:fact" in [h.paragraph.id for h in one.search("Why was Hackney judged inadequate?", 10).hits]
+    assert "hackney-2019:fact" not in [p.hit.paragraph.id for p in the_plan.groups[0].passages]

@@ -110,3 +110,19 @@ def test_each_authoritys_list_of_what_needs_to_improve_in_a_comparison(assistant
     assert lines[0].startswith("Hillingdon: ") and lines[1].startswith("Wandsworth: ")
     assert {c.report.authority for c in answer.citations} == {"Hillingdon", "Wandsworth"}
     assert all(IMPROVE.search(" ".join(c.paragraph.headings)) for c in answer.citations)
+
+
+def test_a_why_question_naming_no_area_is_about_the_overall_grade(assistant):
+    answer = assistant.ask("Why was Hillingdon judged to require improvement in 2013?")
+    assert answer.text.startswith("Hillingdon (2013): Overall effectiveness — requires improvement [1].")
+    assert sum(c.verified for c in answer.claims[1:]) >= 2
+
+
+def test_a_why_question_on_a_report_without_an_overall_grade_takes_the_areas_with_the_grade_asked(assistant):
+    # The bundled Wandsworth report lacks its first page: no overall row, three areas judged inadequate.
+    answer = assistant.ask("Why was Wandsworth judged inadequate?")
+    grades = [line for line in answer.text.splitlines() if " — " in line]
+    assert len(grades) == 3 and all(line.endswith(tuple(f"inadequate [{n}]." for n in range(1, 9)))
+                                    for line in grades)
+    reasons = [c for c in answer.claims[3:] if c.verified]
+    assert len(reasons) >= 3

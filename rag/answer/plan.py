@@ -11,10 +11,10 @@ from dataclasses import replace
 from rag.answer.extractive import asks_two_things, expected_kinds
 from rag.answer.from_data import grade_phrase, judgement_plan, table_plan, year_of
 from rag.answer.plans import Group, Plan, PlanMode
-from rag.answer.reasons import IMPROVE, area_patterns, reason_paragraphs
+from rag.answer.reasons import AREA_FACTS, IMPROVE, area_patterns, reason_paragraphs
 from rag.answer.verify import Passage
 from rag.ofsted.glossary import expanded_words
-from rag.ofsted.grades import grades_area, same_area
+from rag.ofsted.grades import GRADE_WORD, grades_area, normalise_grade, same_area
 from rag.ofsted.table import report_day
 from rag.records import NOT_IN_REPORTS, Hit, Judgement
 from rag.search.followup import standalone_question
@@ -163,13 +163,27 @@ def _reasons_asked(searcher: Searcher, query: Query, result: SearchResult) -> tu
     hold them); "" when the question asks no reason for a grade."""
     if not (_asks_why(query.text) and result.reports and query.asks_judgement):
         return "", []       # 'Why had Slough not set up a MASH?' asks about a fact, not a grade
-    graded = _areas_of_graded_parts(query, searcher)
+    graded = _why_areas(searcher, query, result)
     areas = [a for a in graded if a != "overall_effectiveness"] or graded
     grades = [j.grade for rid in result.reports for j in searcher.index.reports[rid].judgements
               if not j.service and any(grades_area(j.area, j.label, a) for a in areas)]
     if not grades:
         return "", []
     return ("strengths" if all(g in ("outstanding", "good") for g in grades) else "weaknesses"), graded
+
+
+def _why_areas(searcher: Searcher, query: Query, result: SearchResult) -> list[str]:
+    """The areas whose grade a why-question asks about: those it names. 'Why was Darlington judged inadequate
+    in 2015?' names none: the overall grade, or, in a report that gives none, the areas that got the grade
+    the question names."""
+    named = _areas_of_graded_parts(query, searcher)
+    if named or query.areas_named or not query.asks_judgement:
+        return named
+    judgements = [j for rid in result.reports for j in searcher.index.reports[rid].judgements if not j.service]
+    if not judgements or any(j.area == "overall_effectiveness" for j in judgements):
+        return ["overall_effectiveness"]
+    asked = {normalise_grade(m.group(1)) for m in GRADE_WORD.finditer(query.text)}
+    return list(dict.fromkeys(j.area for j in judgements if j.grade in asked)) or ["overall_effectiveness"]
 
 
 def _reasons_first(searcher: Searcher, question: str, result: SearchResult, areas: Sequence[str], reasons: str,
@@ -186,7 +200,8 @@ def _reasons_first(searcher: Searcher, question: str, result: SearchResult, area
                and not any(p.search(x) for x in h.paragraph.headings for p in patterns)][:2]
     hits: dict[str, Hit] = {}
     for hit in (*own, *improve, *result.hits, *ranked):
-        hits.setdefault(hit.paragraph.id, hit)
+        if not any(AREA_FACTS.search(h) for h in hit.paragraph.headings):
+            hits.setdefault(hit.paragraph.id, hit)
     return replace(result, hits=tuple(hits.values())[:max(k, len(own) + len(improve))])
 
 
@@ -276,7 +291,8 @@ def _area_grades(searcher: Searcher, query: Query, result: SearchResult, given: 
     hopeful paragraph cannot hide an inadequate grade."""
     why = _asks_why(query.text) and query.asks_judgement
     # 'Overall' in a question that asks no grade is a manner of speaking, not the overall judgement.
-    areas = [a for a in _areas_of_graded_parts(query, searcher) if why or a != "overall_effectiveness"]
+    areas = [a for a in (_why_areas(searcher, query, result) if why else _areas_of_graded_parts(query, searcher))
+             if why or a != "overall_effectiveness"]
     if not areas or (query.asks_judgement and not why and not figure_too):
         return "", ()
 

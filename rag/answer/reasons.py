@@ -16,6 +16,10 @@ from rag.records import Paragraph, Report
 from rag.search.question import areas_named
 
 _BECAUSE = re.compile(r"\bbecause\s*:\s*$", re.I)
+# The report's facts about the area ('Child protection in this area', 'Information about this local authority
+# area'): figures and dates, not findings, though 'no' and 'low' read like weaknesses there.
+AREA_FACTS = re.compile(r"\bin this area\b|\binformation about this (?:local authority|inspection)\b"
+                        r"|\bother ofsted inspections\b|\bchildren living in\b", re.I)
 _NOT_A_FINDING = re.compile(r"^\s*(?:inspection dates?|report published|lead inspector)\b", re.I)
 BECAUSE_ITEMS = 12       # the longest 'because:' list seen in a report is about ten findings
 SECTION_OPENING = 4      # paragraphs of an area's section that open on its main findings
