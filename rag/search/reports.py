@@ -18,7 +18,8 @@ from rag.text.words import MONTHS
 
 _MONTH_NUMBER = {name[:3]: n for n, name in enumerate(MONTHS, start=1)}
 _TIMELINE = re.compile(r"\b(?:chang(?:e|ed|es|ing)|moved?|trace|evolv(?:e|ed)|trend|over time|through(?:out)?"
-                       r"|across (?:its|their|the) (?:\w+ ){0,2}inspections|history|trajectory|progress(?:ed)? from"
+                       r"|(?:across|over|during) (?:its|their|the) (?:\w+ ){0,2}inspections|history|trajectory"
+                       r"|progress(?:ed)? from"
                        r"|each (?:of (?:its|their) )?(?:\w+ )?inspections?|all (?:of )?(?:its|their) (?:\w+ )?inspections"
                        r"|every inspection|walk me through|how (?:has|have) .{0,60} (?:grade|judge?ment|rating)s?"
                        r"|what (?:overall )?grades has)\b", re.I)
