@@ -22,6 +22,14 @@ def test_the_kind_of_answer_is_read_from_the_question():
     assert expected_kinds("When Ofsted visited in 2019, what did it find about care leavers?") == set()
     assert expected_kinds("What did it find, and when was it published?") == {"date"}
     assert expected_kinds("Since when has the trust run children's services?") == {"date"}
+
+
+def test_an_age_or_a_length_of_time_is_no_count_of_what_is_asked():
+    question = "How many children were in care at the time of the October 2024 inspection?"
+    assert not has_kind("Leaders support care leavers over 21 years and those aged 16 and 17.", "number", question)
+    assert has_kind("Over 500 children have been identified as carers.", "number", question)
+    assert has_kind("Timescales improved from 558 days to 401 days.", "number",
+                    "By how much did the council shorten the time taken to place children?")
     assert expected_kinds("How much does the council spend on children's homes?") == {"money"}
     # The thing measured may be named before 'rate' or after 'was': a rate or a budget is still asked.
     assert expected_kinds("What social worker vacancy rate did Ofsted report for Northumberland?") == {"number"}

@@ -179,6 +179,10 @@ def test_topic_drops_the_words_that_point_at_a_report():
     assert parse("What did Hillingdon's latest report say about caseloads?").topic == \
         "What did latest report say about caseloads?"      # no preposition before it: kept
     assert parse("How were care leavers doing in its previous inspection?").topic == "How were care leavers doing?"
+    # A month and year that name the inspection go with it; a month and year of data stay.
+    assert parse("When Ofsted inspected Wandsworth in July 2019, how many children were referred?").topic == \
+        "When Ofsted inspected, how many children were referred?"
+    assert "31 March 2015" in parse("How many children were on plans in Wandsworth at 31 March 2015?").topic
     # Reports say what changed 'since the last inspection': that stays.
     assert "since the last inspection" in parse("Has Wandsworth improved since the last inspection?").topic
 

@@ -98,7 +98,12 @@ def has_kind(sentence: str, kind: str, question: str, known: frozenset[str] = fr
     """Whether the sentence holds a thing of the kind asked for. `known`: words that are not an answer
     to 'what is it called' (the question's own words, authority names)."""
     if kind == "number":
-        return bool(numbers_in(_DATES.sub(" ", sentence)))     # '14 to 18 March 2022' counts nothing
+        # '14 to 18 March 2022' counts nothing; nor do an age or a length of time ('over 21 years', 'aged
+        # 16') when the question counts something else.
+        text = _DATES.sub(" ", sentence)
+        if not _ASKS_TIME.search(re.sub(r"\bat the time\b", " ", question, flags=re.I)):
+            text = _SPANS.sub(" ", text)
+        return bool(numbers_in(text))
     if kind == "money":
         return bool(re.search(r"£\s?\d|\b\d[\d,.]*\s?(?:million|m|k|bn|billion|pounds)\b", sentence, re.I))
     if kind == "date":
@@ -128,6 +133,11 @@ def has_kind(sentence: str, kind: str, question: str, known: frozenset[str] = fr
 _ANAPHOR = re.compile(r"^\W*(?:this|these|of these|of those|such)\b", re.I)   # not "it": most often the council
 _DATES = re.compile(rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+(?:(?:to|and|-|–)\s+\d{{1,2}}(?:st|nd|rd|th)?\s+)?)?"
                     rf"(?:{'|'.join(MONTHS)})\b|\b(?:19|20)\d\d(?:\s*[-–/]\s*\d{{2,4}})?\b", re.I)
+_ASKS_TIME = re.compile(r"\b(?:time|timescales?|timel\w+|years?|months?|weeks?|days?|hours?|long|quick\w*|fast\w*"
+                        r"|slow\w*|wait\w*|delay\w*|short\w*|age|ages|aged|old|older|younger)\b", re.I)
+_SPANS = re.compile(r"\baged?\s+(?:\d+|\w+teen|twenty[\w-]*)(?:\s*(?:-|–|to|and)\s*\d+)?\b"
+                    r"|\b\d+(?:\s*(?:-|–|to|and)\s*\d+)?[\s-]*(?:years?|months?|weeks?|days?|hours?)(?:[\s-]+old)?\b",
+                    re.I)
 _TABLE_HEADER = re.compile(r"^\s*(?:key\s+)?judge?ments?(?:\s+grades?)?\s*\|\s*(?:judge?ment\s+)?grades?\s*$", re.I)
 _NAMING = re.compile(r"\b(?:known|referred to|badged|branded) as\s+(?:the\s+|an?\s+)?([\w'’-]+)"
                      r"|\b(?:called|termed|named)\s+(?:the\s+|an?\s+)?([\w'’-]+)", re.I)

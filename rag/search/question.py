@@ -257,8 +257,14 @@ def _topic(question: str, mentions: Sequence[Mention], years: Sequence[YearMenti
     for m in mentions:
         (dropped if re.match(r"['’]s\b", question[m.end:]) else marked).append(mention_span(question, m))
     for y in years:
-        if y.role != "data":
-            wrap = re.search(r"(?:\(\s*|\bin\s+)$", question[:y.start], re.I)
+        # 'inspected Medway in July 2019' names the report, though a month and year are usually data.
+        dated = re.search(rf"\b(?:inspect|publish|report|visit)\w*\b[\w\s'’]{{0,40}}?\bin\s+{MONTH}\s+$",
+                          question[:y.start], re.I)
+        if y.role != "data" or dated:
+            # 'in July 2019', '(autumn 2016)': the month or season goes with the year that chose the report.
+            wrap = re.search(rf"(?:\(\s*|\bin\s+)?(?:(?:early|late|mid|autumn|spring|summer|winter)[\s-]+)?"
+                             rf"(?:{MONTH}\s+)?$", question[:y.start], re.I)
+            wrap = wrap if wrap and wrap.group(0) else None
             close = re.match(r"\s*\)", question[y.end:]) if wrap and "(" in wrap.group(0) else None
             dropped.append((wrap.start() if wrap else y.start, y.end + (close.end() if close else 0)))
     dropped += [m.span() for m in _REPORT_POINTER.finditer(question)]

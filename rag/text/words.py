@@ -14,7 +14,7 @@ from functools import lru_cache
 STOP_WORDS = frozenset("""a an the of in on at to for from by with and or nor but if as is are was were be been being
 do does did has have had what which who whom whose when where why how many much its it this that these those there
 their they them his her our your you we i any all each both some such than then so into about over under
-between among across per via s can could would should will might must also very""".split())
+between among across per via s can could would should will might must also very because whether""".split())
 # The ranking function's own stop list (BM25 drops only these): the short standard English list, so that a
 # question's other small words still count. Comparing two wordings drops all of STOP_WORDS.
 RANKING_STOP_WORDS = frozenset("""a an and are as at be but by for if in into is it no not of on or such that the their
