@@ -414,12 +414,20 @@ def test_a_question_about_care_leavers_gets_the_combined_grade_of_a_2018_to_2023
     ("How did Havering's 2024 inspection result compare with its 2022 one?", ["havering-2022", "havering-2024"]),
     ("Hackney and Havering were both inspected in 2024. How do their results compare?",
      ["hackney-2024", "havering-2024"]),
+    ("What did the 2024 Ofsted inspection of Havering's children's services find?", ["havering-2024"]),
+    ("What did Ofsted find when it inspected Havering in 2022?", ["havering-2022"]),
 ])
 def test_an_inspections_outcome_or_results_are_its_grades(searcher, question, reports):
     the_plan, result = answer(searcher, question)
     assert the_plan.mode == PlanMode.JUDGEMENT
     graded = [line for line in result.text.splitlines() if "Overall effectiveness — " in line]
     assert len(graded) == len(reports) and all(c.verified for c in result.claims)
+    assert [f"{line.split(' (')[0].lower()}-{line.split('(')[1][:4]}" for line in graded] == reports
+
+
+def test_what_an_inspection_found_about_a_topic_is_not_its_summary(searcher):
+    the_plan, _ = answer(searcher, "What did Ofsted find about caseloads when it inspected Havering in 2022?")
+    assert the_plan.mode == PlanMode.SINGLE
 
 
 def test_the_reasons_for_a_grade_are_not_the_reports_facts_about_the_area(tmp_path):

@@ -60,6 +60,15 @@ def test_the_headline_is_the_summary_under_the_grade_heading_not_an_earlier_insp
     assert headline(sif_report(sections=SECTIONS[:2] + SECTIONS[3:5])) is None
 
 
+def test_the_headline_is_never_a_sentence_about_the_report_itself():
+    guide = (HEADING, "This executive summary should be read alongside the recommendations in the next section of "
+                      "this report. Each recommendation is clearly linked to the relevant paragraph(s) of it. "
+                      "Children in Eastshire wait too long for help, and risks are not recognised.")
+    report = sif_report(sections=[SECTIONS[0], SECTIONS[1], guide, *SECTIONS[3:]])
+    assert headline(report) == ("eastshire-2015:0002",
+                                "Children in Eastshire wait too long for help, and risks are not recognised.")
+
+
 def test_the_headline_of_a_judgement_box_skips_its_dates_and_its_judgement():
     box = ("Inspection date: 11 May 2015 – 4 June 2015\nReport published: 20 July 2015\n" + HEADING
            + "\nThere are widespread and serious failures that leave children unsafe in Eastshire today.")

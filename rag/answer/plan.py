@@ -112,6 +112,10 @@ def _missing_years(result: SearchResult) -> tuple[str, ...]:
 _SUMMARY = re.compile(r"\bsummar(?:ise|ize|y)\b|\boverview\b|\b(?:main|key|overall) findings\b|\bconclu(?:de|sions?)\b"
                       r"|\b(?:outcome|result|verdict)s?\s+of\s+(?:the\s+|its\s+|their\s+)?(?:[\w'’-]+\s+){0,4}"
                       r"(?:inspection|report)s?\b|\binspection (?:outcome|result)s?\b"
+                      # 'What did the 2017 inspection of Medway find?', 'What did Ofsted find when it inspected
+                      # Bolton in 2021?': the whole report, when nothing follows but when it was.
+                      r"|\bwhat did\b[^?]{0,100}\b(?:inspection|inspectors|ofsted|report|visit)\b[^?]{0,80}?"
+                      r"\b(?:find|say|conclude)\b(?:\s+(?:when|at|in|during|from|on)\b(?![^?]*\babout\b)[^?]*)?\s*\??\s*$"
                       r"|\bhow did\b.{1,60}\bdo\b(?!\s+(?:on|for|with|about|in (?:relation|respect)))", re.I)
 
 

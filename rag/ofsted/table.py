@@ -295,12 +295,18 @@ def _first_full_paragraph(paragraphs: Sequence[Paragraph], wanted: Callable[[Par
         body = "\n".join(lines)
         if len(body.split()) < 8 or body in paragraph.headings or not _ENDS_SENTENCE.search(body):
             continue                        # too short, its heading again, or a title ('... care leavers and')
-        sentence = next((s for s in split_sentences(body) or [body] if not recounts_earlier_grade(s, year)), None)
+        sentence = next((s for s in split_sentences(body) or [body]
+                         if not recounts_earlier_grade(s, year) and not _ABOUT_THE_REPORT.search(s)), None)
         if sentence is not None:
             return paragraph.id, sentence
     return None
 
 
+# A sentence about the report itself, not its findings ('This executive summary should be read alongside the
+# recommendations in the next section of this report.').
+_ABOUT_THE_REPORT = re.compile(r"\b(?:should be read|read alongside|is (?:structured|divided|organised))\b"
+                               r"|\b(?:relevant|following|numbered) paragraphs?\b|\bparagraph\(s\)"
+                               r"|\b(?:next|following|previous) section of this report\b", re.I)
 _ENDS_SENTENCE = re.compile(r"[.!?…][\"'”’)]?\s*$")
 _CHANGE_WORD = re.compile(r"\b(?:since|improv\w*|deteriorat\w*|declin\w*|sustain\w*|maintain\w*|strengthen\w*"
                           r"|weaken\w*|worse|better|progress\w*|remain\w*|now)\b", re.I)
