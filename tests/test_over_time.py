@@ -109,6 +109,10 @@ def test_no_date_named_means_the_latest_report_and_the_answer_says_older_ones_ex
     ("What did Sunderland's 2015 report say about the previous inspection's findings?", ["sunderland-2015"]),
     # 'since the previous inspection' is what changed, not which report.
     ("Have Sunderland's services improved since the previous inspection?", ["sunderland-2025"]),
+    # A follow-up's 'previous inspection', anchored to the report the conversation was about: compared, both.
+    ("In Sunderland, what about the previous inspection (the inspection before 2025)?", ["sunderland-2021"]),
+    ("In Sunderland, how did that compare with the previous inspection (the inspection before 2025)?",
+     ["sunderland-2021", "sunderland-2025"]),
     ("How have Sunderland's services for care leavers been judged over its inspections?",
      ["sunderland-2015", "sunderland-2018", "sunderland-2021", "sunderland-2025"]),
     ("What trajectory have Sunderland's children's services followed across its four Ofsted inspections?",

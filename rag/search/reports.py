@@ -55,6 +55,7 @@ _FRAMEWORK_NAMES = {"ofsted_ilacs": "ILACS inspection", "ofsted_sif": "SIF inspe
 # 'the inspection after 2017' (a follow-up's 'its next inspection', anchored by the rewrite to the year of the
 # report the conversation was about): the one report after (or before) that year, not a span.
 _RELATIVE = re.compile(rf"\b(?:inspection|report|visit)\s+(after|before)\s+({YEAR})\b", re.I)
+_COMPARED = re.compile(r"\bcompar\w*|\bdiffer\w*|\bversus\b|\bvs\b", re.I)
 _ANY_YEAR = re.compile(rf"(?<![\d£$.,]){YEAR}(?![\d%]|,\d)")
 
 
@@ -70,6 +71,7 @@ class DateCue:
     until: int | None = None
     timeline: bool = False
     frameworks: tuple[str, ...] = ()               # report types the question names ('ILACS', 'SIF')
+    with_anchor: bool = False                      # after:/before:YEAR compared with the YEAR report itself
 
     @property
     def named(self) -> bool:
@@ -78,6 +80,8 @@ class DateCue:
 
 def date_cue(question: str) -> DateCue:
     relative = _RELATIVE.search(question)
+    # 'How did that compare with the previous inspection?': that one and the one the conversation was about.
+    with_anchor = bool(relative) and bool(_COMPARED.search(question))
     if relative:
         question = question[:relative.start()] + question[relative.end():]
     published = tuple((int(m.group(2)), _month(m.group(1))) for m in _PUBLISHED.finditer(question))
@@ -114,7 +118,7 @@ def date_cue(question: str) -> DateCue:
             or published and len(years) <= 2 and not spans:
         timeline = timeline and len(years) >= 3
     frameworks = tuple(t for pattern, types in _FRAMEWORKS if pattern.search(question) for t in types)
-    return DateCue(years, published, months, position, since, until, timeline, frameworks)
+    return DateCue(years, published, months, position, since, until, timeline, frameworks, with_anchor)
 
 
 def _month(text: str | None) -> int | None:
@@ -178,8 +182,14 @@ def choose(authority: str, reports: Sequence[Report], cue: DateCue, *, graded: b
         side, anchor = cue.position.split(":")
         later = [r for r in inspections if min(_years_of(r), default=0) > int(anchor)]
         earlier = [r for r in inspections if max(_years_of(r), default=9999) < int(anchor)]
-        return _picked(authority, inspections, later[:1] if side == "after" else earlier[-1:],
-                       f"the {kind or 'inspection'} {side} {anchor}")
+        picked = later[:1] if side == "after" else earlier[-1:]
+        anchored = [r for r in inspections if _year_match(r, (int(anchor),))][-1:] if cue.with_anchor else []
+        if picked and anchored:
+            both = sorted({r.id: r for r in (*picked, *anchored)}.values(), key=report_day)
+            return ReportChoice(authority, tuple(both), f"The {kind or 'inspection'} {side} {anchor} on {authority}, "
+                                f"beside the {anchor} one: {describe_report(picked[0])}.", "", True,
+                                _except(inspections, both))
+        return _picked(authority, inspections, picked, f"the {kind or 'inspection'} {side} {anchor}")
     if cue.position == "previous":
         return _picked(authority, inspections, inspections[-2:-1], f"the {kind or 'inspection'} before the latest")
     if cue.position == "earliest" and not cue.years:
