@@ -22,6 +22,7 @@ def test_the_kind_of_answer_is_read_from_the_question():
     assert expected_kinds("When Ofsted visited in 2019, what did it find about care leavers?") == set()
     assert expected_kinds("What did it find, and when was it published?") == {"date"}
     assert expected_kinds("Since when has the trust run children's services?") == {"date"}
+    assert expected_kinds("What was the average social worker caseload in 2026?") == {"number"}
 
 
 def test_an_age_or_a_length_of_time_is_no_count_of_what_is_asked():

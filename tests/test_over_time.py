@@ -8,7 +8,8 @@ from dataclasses import replace
 
 import pytest
 
-from rag.answer.finish import finish
+from rag.answer.chain import extractive_runnable
+from rag.answer.finish import check_groups, finish
 from rag.answer.plan import PlanMode, plan
 from rag.index.embedding import HashingEmbedder
 from rag.index.reader import Index
@@ -449,3 +450,17 @@ def test_the_reasons_for_a_grade_are_not_the_reports_facts_about_the_area(tmp_pa
     assert the_plan.groups[0].reasons == "weaknesses"
     assert "hackney-2019:fact" in [h.paragraph.id for h in one.search("Why was Hackney judged inadequate?", 10).hits]
     assert "hackney-2019:fact" not in [p.hit.paragraph.id for p in the_plan.groups[0].passages]
+
+
+def test_a_topic_over_several_reports_is_answered_report_by_report(searcher):
+    # Searched together, the report that matches best would crowd out the others.
+    the_plan = plan(searcher, "Has Ofsted repeatedly commented on caseloads in Hackney?")
+    assert the_plan.mode == PlanMode.COMPARE
+    assert [g.authority for g in the_plan.groups] == ["Hackney (2019)", "Hackney (2024)"]
+    assert [{p.hit.report.id for p in g.passages} for g in the_plan.groups] == [{"hackney-2019"}, {"hackney-2024"}]
+    texts = [extractive_runnable().invoke(group) for group in the_plan.groups]
+    lines = finish(the_plan, check_groups(the_plan, texts), engine="extractive").text.splitlines()
+    assert lines[0].startswith("Hackney (2019): ") and lines[1].startswith("Hackney (2024): ")
+    assert all("caseloads are manageable" in line for line in lines[:2])
+    # One report asked about: one group, as before.
+    assert answer(searcher, "What did Ofsted say about caseloads in Hackney in 2019?")[0].mode == PlanMode.SINGLE

@@ -37,7 +37,8 @@ def expected_kinds(question: str) -> set[str]:
     if re.search(r"\bhow (?:many|much)\b"
                  r"|\bwhat (?:[\w'’-]+ ){0,3}(?:percentage|proportion|share|number|rate|ratio)s?\b"
                  r"|\bby how much\b"
-                 r"|\bwhat (?:was|is|were) the (?:rate|number|percentage|proportion)\b", q):
+                 r"|\bwhat (?:was|is|were) the (?:rate|number|percentage|proportion)\b"
+                 r"|\bwhat (?:was|is|were|are) (?:the |its |their )?(?:average|mean|median)\b", q):
         kinds.add("number")
     if re.search(rf"(?:^|[,;] |\band )(?:since )?{_WHEN_ASKED}|\bwhat (?:year|date|month)\b|\bhow long\b", q):
         kinds.add("date")

@@ -18,12 +18,12 @@ from rag.ofsted.grades import GRADE_WORD, grades_area, normalise_grade, same_are
 from rag.ofsted.table import report_day
 from rag.records import NOT_IN_REPORTS, Hit, Judgement
 from rag.search.followup import standalone_question
-from rag.search.grammar import topic_words
+from rag.search.grammar import QUESTION_NOISE, topic_words
 from rag.search.national import national_question
 from rag.search.question import Query, parse_query
 from rag.search.reports import date_cue
 from rag.search.retrieval import Searcher, SearchResult
-from rag.text.words import content_words
+from rag.text.words import STOP_WORDS, content_words
 
 __all__ = ["Group", "Plan", "PlanMode", "grade_phrase", "plan", "table_plan"]
 
@@ -88,6 +88,9 @@ def plan(searcher: Searcher, question: str, history: Sequence[dict] = (), *, k: 
             groups.append(Group(authority, passages, _for_authority(query, authority), query.topic or query.text,
                                 "improvements" if listed else ""))
         return Plan(question, standalone, result, PlanMode.COMPARE, tuple(groups), preface=preface, notes=notes)
+    over_time = _per_report(searcher, standalone, query, result, context_k) if not improvements else ()
+    if over_time:
+        return Plan(question, standalone, result, PlanMode.COMPARE, over_time, preface=preface, notes=notes)
     reasons, reason_areas = _reasons_asked(searcher, query, result)
     if reasons:
         result = _reasons_first(searcher, standalone, result, reason_areas, reasons, k)
@@ -102,6 +105,32 @@ def plan(searcher: Searcher, question: str, history: Sequence[dict] = (), *, k: 
     grades, graded = _area_grades(searcher, query, result, passages, figure_too)
     group = Group(None, passages + graded, standalone, query.topic or standalone, reasons)
     return Plan(question, standalone, result, PlanMode.SINGLE, (group,), preface=preface, notes=notes, grades=grades)
+
+
+def _per_report(searcher: Searcher, question: str, query: Query, result: SearchResult,
+                context_k: int) -> tuple[Group, ...]:
+    """'Has Ofsted repeatedly raised concerns about return home interviews in X?', 'Had X got caseloads under
+    control by 2018 compared with 2014?': one authority's topic over several of its reports, each report
+    searched on its own and answered on its own line, so the report that matches best cannot crowd out the
+    others. Empty for any other question."""
+    choices = [c for c in result.choices if c.reports]
+    if len(choices) != 1 or not choices[0].timeline or len(choices[0].reports) < 2 or _asks_why(question):
+        return ()
+    per = max(2, min(3, context_k))
+    about = " ".join(w for w in re.findall(r"[\w'’-]+", query.topic or question)
+                     if w.lower() not in QUESTION_NOISE and w.lower() not in STOP_WORDS) or question
+    groups: list[Group] = []
+    key = 1
+    for report in choices[0].reports:
+        # The topic's own words: the question's years and 'inspection' would rank the report's dates first.
+        hits = searcher.search(about, per, report_ids=[report.id]).hits[:per]
+        if not hits:
+            continue
+        label = f"{choices[0].authority} ({year_of(report_day(report))})"
+        passages = tuple(Passage(key + i, h) for i, h in enumerate(hits))
+        key += len(passages)
+        groups.append(Group(label, passages, _for_authority(query, label), query.topic or query.text))
+    return tuple(groups) if len(groups) >= 2 else ()
 
 
 def _missing_years(result: SearchResult) -> tuple[str, ...]:

@@ -22,6 +22,7 @@ _TIMELINE = re.compile(r"\b(?:chang(?:e|ed|es|ing)|moved?|trace|evolv(?:e|ed)|tr
                        r"|progress(?:ed)? from"
                        r"|each (?:of (?:its|their) )?(?:\w+ )?inspections?|all (?:of )?(?:its|their) (?:\w+ )?inspections"
                        r"|every inspection|walk me through|how (?:has|have) .{0,60} (?:grade|judge?ment|rating)s?"
+                       r"|repeatedly|recurr\w*|time and again|each time"
                        r"|what (?:overall )?grades has)\b", re.I)
 _LATEST = re.compile(r"\b(?:latest|most recent|current(?:ly)?|newest|last inspection|now)\b", re.I)
 # 'the previous inspection', not 'since the previous inspection' (what changed) nor 'in the previous 18 months'.
