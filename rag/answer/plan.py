@@ -97,11 +97,10 @@ def plan(searcher: Searcher, question: str, history: Sequence[dict] = (), *, k: 
     seen = max(context_k, REASON_PASSAGES) if reasons else context_k
     if improvements and not reasons:
         # The report's own list is the answer: its items only, not the search's other paragraphs.
-        reasons, seen = "improvements", IMPROVEMENTS
-        listed = tuple(h for hits in improvements.values() for h in hits)[:seen]
+        listed = tuple(h for hits in improvements.values() for h in hits)[:IMPROVEMENTS]
         result = replace(result, hits=listed + tuple(h for h in result.hits if h not in listed))
-    passages = tuple(Passage(i, h) for i, h in enumerate(result.hits[:len(listed) if reasons == "improvements"
-                                                                      else seen], start=1))
+        reasons, seen = "improvements", len(listed)
+    passages = tuple(Passage(i, h) for i, h in enumerate(result.hits[:seen], start=1))
     grades, graded = _area_grades(searcher, query, result, passages, figure_too)
     group = Group(None, passages + graded, standalone, query.topic or standalone, reasons)
     return Plan(question, standalone, result, PlanMode.SINGLE, (group,), preface=preface, notes=notes, grades=grades)
@@ -144,7 +143,8 @@ _SUMMARY = re.compile(r"\bsummar(?:ise|ize|y)\b|\boverview\b|\b(?:main|key|overa
                       # 'What did the 2017 inspection of Medway find?', 'What did Ofsted find when it inspected
                       # Bolton in 2021?': the whole report, when nothing follows but when it was.
                       r"|\bwhat did\b[^?]{0,100}\b(?:inspection|inspectors|ofsted|report|visit)\b[^?]{0,80}?"
-                      r"\b(?:find|say|conclude)\b(?:\s+(?:when|at|in|during|from|on)\b(?![^?]*\babout\b)[^?]*)?\s*\??\s*$"
+                      r"\b(?:find|say|conclude)\b"
+                      r"(?:\s+(?:when|at|in|during|from|on)\b(?![^?]*\babout\b)[^?]*)?\s*\??\s*$"
                       r"|\bhow did\b.{1,60}\bdo\b(?!\s+(?:on|for|with|about|in (?:relation|respect)))", re.I)
 
 
@@ -239,7 +239,8 @@ def _reasons_first(searcher: Searcher, question: str, result: SearchResult, area
 
 
 _IMPROVEMENTS_ASKED = re.compile(
-    r"\bneed(?:s|ed)? to (?:improve|do better|address|change)\b|\bareas? (?:for|of|needing|requiring|that need) "
+    r"\bneed(?:s|ed)? to (?:improve|do better|address|change)\b"
+    r"|\bareas? (?:for|of|needing|requiring|that need) "
     r"(?:improvement|development|action)\b|\brecommend(?:ation)?s?\b|\bimprovements? (?:were |are |was |is )?"
     r"(?:needed|required|recommended|called for)\b|\bwhat (?:improvements|actions)\b"
     r"|\b(?:should|must|ought to) (?:\w+ ){0,3}improve\b|\bpriorit(?:y|ies) for (?:improvement|action)\b", re.I)
@@ -252,8 +253,9 @@ IMPROVEMENTS = 8        # items of a report's 'what needs to improve' an engine 
 
 def _improvements_asked(searcher: Searcher, query: Query, result: SearchResult) -> dict[str, tuple[Hit, ...]]:
     """'What did Ofsted say Medway needs to improve?', 'What were the recommendations for care leavers?': the
-    items of each report's own list of what needs to improve, by authority (those about the question's
-    topic when it names one, and none when none is). Empty when the question asks something else."""
+    items of each report's own list of what needs to improve, by authority; when the question names a topic,
+    only the items about it (an authority with none is answered from search as usual). Empty when the
+    question asks something else."""
     if _asks_why(query.text) or not _IMPROVEMENTS_ASKED.search(query.text) or not result.reports:
         return {}
     # What the last sentence asks about ('... rated good in 2022. What did each need to improve for care
