@@ -149,3 +149,10 @@ def test_a_sentence_that_opens_with_this_is_read_with_the_one_it_refers_to():
     answer = compose("What were the rates of care leavers not in education, employment or training?",
                      number_passages(hits_of(report)))
     assert "51%" in answer
+
+
+def test_who_asks_for_a_name_and_an_abbreviation_of_the_question_is_none():
+    question = "Who was Wandsworth's director of children's services in 2015?"
+    assert expected_kinds(question) == {"name"}
+    assert not has_kind("The experienced Executive Director (DCS) leads a strong team.", "name", question)
+    assert has_kind("The director, Jane Smith, leads a strong team.", "name", question)

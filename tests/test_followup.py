@@ -182,3 +182,11 @@ def test_how_did_that_compare_keeps_the_judgement_area_whole():
     history = _turns("How was help and protection graded in Slough's 2019 inspection?", "Requires improvement.")
     rewritten = standalone_question("How did that compare with the previous inspection?", history)
     assert "help and protection" in rewritten and "(the inspection before 2019)" in rewritten
+
+
+def test_that_grade_and_that_before_a_preposition_carry_the_last_topic():
+    grade = chat("How did Ofsted grade Wandsworth's services for children in care and care leavers in 2015?",
+                 "Requires improvement (report published 2015).")
+    assert "children in care and care leavers" in standalone_question("What was behind that grade?", grade)
+    raised = chat("What did Ofsted say about early help in Wandsworth's 2015 inspection?", "It was underdeveloped.")
+    assert "(early help)" in standalone_question("Had Ofsted raised that at the previous inspection too?", raised)

@@ -421,6 +421,7 @@ def test_a_question_about_care_leavers_gets_the_combined_grade_of_a_2018_to_2023
      ["hackney-2024", "havering-2024"]),
     ("What did the 2024 Ofsted inspection of Havering's children's services find?", ["havering-2024"]),
     ("What did Ofsted find when it inspected Havering in 2022?", ["havering-2022"]),
+    ("In Havering, what did the following inspection find (the inspection after 2022)?", ["havering-2024"]),
 ])
 def test_an_inspections_outcome_or_results_are_its_grades(searcher, question, reports):
     the_plan, result = answer(searcher, question)
@@ -464,3 +465,16 @@ def test_a_topic_over_several_reports_is_answered_report_by_report(searcher):
     assert all("caseloads are manageable" in line for line in lines[:2])
     # One report asked about: one group, as before.
     assert answer(searcher, "What did Ofsted say about caseloads in Hackney in 2019?")[0].mode == PlanMode.SINGLE
+
+
+def test_whether_any_part_was_rated_worse_is_answered_from_every_grade(searcher):
+    the_plan, result = answer(searcher, "In Sunderland (2025), was any part of the service rated worse than that?")
+    assert the_plan.mode == PlanMode.JUDGEMENT
+    assert len([line for line in result.text.splitlines() if " — " in line]) == 5
+
+
+def test_areas_beside_one_named_authority_are_its_judgement_areas_not_places(searcher):
+    question = "Even though Havering was rated inadequate in 2024, what areas did Ofsted still want it to improve?"
+    assert national_question(question, parse_query(question, searcher.authorities)) is None
+    assert national_question("Which areas were rated inadequate in 2024?",
+                             parse_query("Which areas were rated inadequate in 2024?", searcher.authorities))

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from rag.answer.extractive import IMPROVE
 from rag.assistant import Assistant
 from tests.fake_llm import ScriptedChatModel, passage_with, scripted_engine
@@ -54,8 +56,10 @@ def test_a_why_question_is_answered_with_the_findings_of_the_areas_own_section(a
     assert all(re.search(r"\b(?:not|delay|drift|too|weak|lack|poor|insufficient)", c.sentence) for c in reasons)
 
 
-def test_what_held_back_a_grade_is_a_why_question(assistant):
-    answer = assistant.ask("What held back Wandsworth's care leavers judgement?")
+@pytest.mark.parametrize("question", ["What held back Wandsworth's care leavers judgement?",
+                                      "What was behind Wandsworth's care leavers grade?"])
+def test_what_held_back_a_grade_is_a_why_question(assistant, question):
+    answer = assistant.ask(question)
     assert answer.text.startswith("Wandsworth (2015): ") and len(answer.claims) >= 3
 
 
@@ -126,3 +130,9 @@ def test_a_why_question_on_a_report_without_an_overall_grade_takes_the_areas_wit
                                     for line in grades)
     reasons = [c for c in answer.claims[3:] if c.verified]
     assert len(reasons) >= 3
+
+
+def test_what_ofsted_wanted_improved_is_the_reports_list(assistant):
+    answer = assistant.ask("Even though Hillingdon was judged to require improvement, what did Ofsted want it to "
+                           "improve?")
+    assert answer.citations and all(IMPROVE.search(" ".join(c.paragraph.headings)) for c in answer.citations)

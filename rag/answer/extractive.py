@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 
 from rag.answer.verify import Passage, is_instruction
 from rag.index.weights import UNSEEN_WORD_WEIGHT
+from rag.ofsted.glossary import expand, expanded_words
 from rag.ofsted.grades import GRADE_WORD
-from rag.ofsted.glossary import expanded_words
 from rag.records import NOT_IN_REPORTS
 from rag.search.grammar import topic_words
 from rag.text.words import MONTHS, NUMBER_WORDS, content_words, numbers_in, split_sentences
@@ -42,7 +42,8 @@ def expected_kinds(question: str) -> set[str]:
         kinds.add("number")
     if re.search(rf"(?:^|[,;] |\band )(?:since )?{_WHEN_ASKED}|\bwhat (?:year|date|month)\b|\bhow long\b", q):
         kinds.add("date")
-    if re.search(r"\bname of\b|\bcalled\b|\bwhat is the name\b|\bwho (?:is|was|were) the\b", q):
+    if re.search(r"\bname of\b|\bcalled\b|\bwhat is the name\b|\bwho (?:is|was|were) the\b"
+                 r"|^\W*who (?:is|was|were)\b", q):
         kinds.add("name")
     return kinds
 
@@ -110,7 +111,9 @@ def has_kind(sentence: str, kind: str, question: str, known: frozenset[str] = fr
     if kind == "date":
         return bool(re.search(r"\b(?:19|20)\d\d\b|\b(?:%s)\b|\b\d+\s+(?:years?|months?|weeks?|days?)\b"
                               % "|".join(MONTHS), sentence, re.I))
-    asked = {_plain(w) for w in re.findall(r"[A-Za-z][\w'’-]*", question)} | known
+    # The question's words, and their abbreviations: 'DCS' names no one when 'director of children's services'
+    # is asked about.
+    asked = {_plain(w) for w in re.findall(r"[A-Za-z][\w'’-]*", " ".join((question, *expand(question))))} | known
     if re.search(r"['‘\"“][A-Z][^'’\"”]{1,40}['’\"”]", sentence):
         return True                                   # a quoted name: 'Kickback'
     naming = _NAMING.search(sentence)

@@ -149,8 +149,9 @@ _SUMMARY = re.compile(r"\bsummar(?:ise|ize|y)\b|\boverview\b|\b(?:main|key|overa
 
 
 def _asks_summary(question: str) -> bool:
-    """A question about a whole report: 'summarise', 'main findings', 'what did it conclude', 'how did X do'."""
-    return bool(_SUMMARY.search(question))
+    """A question about a whole report: 'summarise', 'main findings', 'what did it conclude', 'how did X do'
+    (a follow-up's bracketed context aside: 'what did the next inspection find (the inspection after 2020)?')."""
+    return bool(_SUMMARY.search(re.sub(r"\s*\([^()]*\)", "", question)))
 
 
 _GRADE_TALK = frozenset(content_words("grade grades graded judgement judgements judged rating ratings rated latest "
@@ -181,7 +182,8 @@ def _asks_course(query: Query) -> bool:
 
 def _asks_why(question: str) -> bool:
     """'Why was it judged inadequate?', 'what were the reasons', 'what led to': the reasons, not the grade."""
-    return bool(re.search(r"\bwhy\b|\breasons?\b|\bwhat led to\b|\bexplain\b|\bon what (?:basis|grounds)\b"
+    return bool(re.search(r"\bwhy\b|\breasons?\b|\bwhat led to\b|\bexplains?\b|\bon what (?:basis|grounds)\b"
+                          r"|\bwhat (?:was|is|were|lay|lies) behind\b"
                           r"|\bhow come\b|\bwhat (?:held|kept|stopped|prevented)\b|\bwhat (?:caused|lay behind)\b",
                           question, re.I))
 
@@ -243,7 +245,8 @@ _IMPROVEMENTS_ASKED = re.compile(
     r"|\bareas? (?:for|of|needing|requiring|that need) "
     r"(?:improvement|development|action)\b|\brecommend(?:ation)?s?\b|\bimprovements? (?:were |are |was |is )?"
     r"(?:needed|required|recommended|called for)\b|\bwhat (?:improvements|actions)\b"
-    r"|\b(?:should|must|ought to) (?:\w+ ){0,3}improve\b|\bpriorit(?:y|ies) for (?:improvement|action)\b", re.I)
+    r"|\b(?:should|must|ought to) (?:\w+ ){0,3}improve\b|\bpriorit(?:y|ies) for (?:improvement|action)\b"
+    r"|\b(?:want|wants|wanted|ask|asks|asked|expect|expects|expected|told)\b[^?.]{0,30}\bto improve\b", re.I)
 _IMPROVEMENT_TALK = frozenset(content_words("need needs needed improve improvement improvements area areas action "
                                             "actions recommend recommended recommendation recommendations identify "
                                             "identified required priority priorities development each should must "
@@ -253,9 +256,8 @@ IMPROVEMENTS = 8        # items of a report's 'what needs to improve' an engine 
 
 def _improvements_asked(searcher: Searcher, query: Query, result: SearchResult) -> dict[str, tuple[Hit, ...]]:
     """'What did Ofsted say Medway needs to improve?', 'What were the recommendations for care leavers?': the
-    items of each report's own list of what needs to improve, by authority; when the question names a topic,
-    only the items about it (an authority with none is answered from search as usual). Empty when the
-    question asks something else."""
+    items of each report's own list of what needs to improve, by authority; when the question names a topic
+    that items name, only those items. Empty when the question asks something else."""
     if _asks_why(query.text) or not _IMPROVEMENTS_ASKED.search(query.text) or not result.reports:
         return {}
     # What the last sentence asks about ('... rated good in 2022. What did each need to improve for care
@@ -268,10 +270,10 @@ def _improvements_asked(searcher: Searcher, query: Query, result: SearchResult) 
         report = reports[rid]
         items = [p for p in report.paragraphs if any(IMPROVE.search(h) for h in p.headings)
                  and not _NOT_AN_ITEM.match(p.text)]
-        if about:
-            named = {p.id: len(about & expanded_words(" ".join((*p.headings[1:], p.text)))) for p in items}
-            most = max(named.values(), default=0)
-            items = [p for p in items if most and named[p.id] == most]
+        named = {p.id: len(about & expanded_words(" ".join((*p.headings[1:], p.text)))) for p in items}
+        most = max(named.values(), default=0)
+        if most:        # no item names any of the words: they were no topic ('still', 'even though')
+            items = [p for p in items if named[p.id] == most]
         if items:
             found[report.authority or rid] = found.get(report.authority or rid, ()) + tuple(
                 Hit(p, report, 1.0) for p in items)
@@ -373,6 +375,7 @@ def _judgements_asked(searcher: Searcher, query: Query, result: SearchResult) ->
 
 
 _EVERY_AREA = re.compile(r"\bwhich\s+(?:\w+\s+){0,2}(?:judge?ments?|areas?|grades?|ratings?|services?)\b"
+                         r"|\bany (?:other )?(?:parts?|areas?|aspects?|judge?ments?)\b[^?]{0,40}?\b(?:rated|judged|graded)\b"
                          r"|\b(?:top|highest|lowest|best|worst|weakest|strongest|only)\s+(?:\w+\s+)?"
                          r"(?:grade|judge?ment|rating)s?\b"
                          r"|\b(?:each|every|all|the other)\s+(?:of\s+(?:its|the|their)\s+)?(?:\w+\s+)?"

@@ -44,9 +44,12 @@ _PRIOR_REPORT = re.compile(r"(?<!since the )(?<!since its )(?<!since their )\b(?
                            r"(?:\w+\s+)?(?:inspection|report)s?\b"
                            r"|\b(?:inspection|report|one)\s+before\s+(?:that|this|it)\b",
                            re.I)
-# 'Was that also a problem?', 'Why was that?', 'Had that changed?': 'that' standing for the last turn's topic.
-_BARE_THAT = re.compile(r"\b(?:that|this)\b(?=\s*(?:[?.,!]|$|\s+(?:also|still|ever|really|is|was|were|are|be|been"
-                        r"|change[sd]?|happen(?:ed)?|improve[sd]?|get|got|remain(?:ed)?|compare[sd]?)\b))", re.I)
+# 'Was that also a problem?', 'Why was that?', 'Had that changed?', 'What was behind that grade?': 'that' standing
+# for the last turn's topic.
+_BARE_THAT = re.compile(r"\b(?:that|this|the same)\s+(?:ofsted\s+)?(?:grade|judge?ment|rating)s?\b"
+                        r"|\b(?:that|this)\b(?=\s*(?:[?.,!]|$|\s+(?:also|still|ever|really|is|was|were|are|be|been"
+                        r"|change[sd]?|happen(?:ed)?|improve[sd]?|get|got|remain(?:ed)?|compare[sd]?"
+                        r"|at|in|on|by|before|after|during|since|too|again)\b))", re.I)
 
 
 def standalone_question(question: str, history: Sequence[dict]) -> str:
@@ -205,8 +208,8 @@ def _completed(question: str, previous: str, answer: str) -> str:
             own = content_words(question)
             if text == question and len(own) <= 3:
                 text = _replace_pronoun(text, previous)
-            if text == question and (len(own) <= 3 and not own & content_words(previous)
-                                     or _BARE_THAT.search(question)):
+            if text == question and len(own) <= 3 and not own & content_words(previous) \
+                    or _BARE_THAT.search(question):
                 # "What was the national average?", "Why?", "Was that also a problem?": too short to search
                 # without the old topic
                 runs = _key_phrase(previous, exclude=own, count=2)
@@ -262,6 +265,9 @@ def _drop_conjunction(text: str) -> str:
     return stripped[:1].upper() + stripped[1:] if stripped != text else text
 
 
+_JOINERS = frozenset({"and", "in", "of"})
+
+
 def _key_phrase(text: str, exclude: frozenset[str] = frozenset(), count: int = 1) -> str:
     """The longest run(s) of content words in a question's topic: 'fostering recruitment strategy'."""
     topic = parse_query(text, ()).topic
@@ -270,10 +276,10 @@ def _key_phrase(text: str, exclude: frozenset[str] = frozenset(), count: int = 1
         plain = re.sub(r"['’]s$", "", word.lower())
         if word and plain not in STOP_WORDS | _QUESTION_WORDS | _VERBS and stem(plain) not in exclude:
             run.append(word)
-        elif plain == "and" and run and run[-1] != "and":
-            run.append(word)        # 'help and protection' is one phrase
+        elif plain in _JOINERS and run and run[-1].lower() not in _JOINERS:
+            run.append(word)        # 'help and protection', 'children in care' are one phrase
         else:
-            if run and run[-1].lower() == "and":
+            if run and run[-1].lower() in _JOINERS:
                 run.pop()
             runs.append(run)
             run = []

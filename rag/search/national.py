@@ -17,6 +17,7 @@ from rag.search.question import Query
 from rag.text.words import MONTHS
 
 _MANY = r"(?:local\s+)?(?:authorities|councils|boroughs|LAs|areas|counties|cities|unitar(?:y|ies))"
+_MANY_PLACES = r"(?:local\s+)?(?:authorities|councils|boroughs|LAs|counties|cities|unitar(?:y|ies))|local\s+areas"
 _ASKS_MANY = re.compile(
     rf"\b(?:which|what|how many|list|name|count)\s+(?:of\s+(?:the\s+)?)?(?:[\w'’-]+\s+){{0,3}}?{_MANY}\b"
     rf"|\b(?:has|have|were|was|are|is|did)\s+any\s+(?:[\w-]+\s+)?(?:{_MANY}|authority|council|borough|LA)\b"
@@ -72,8 +73,10 @@ def national_question(question: str, query: Query, *, unnamed_many: bool = False
     anchor = query.authorities[0] if neighbours and query.authorities else None
     if not anchor and not region and len(query.authorities) >= 2:
         return None                                 # named authorities: a comparison, not the country
-    if not anchor and not region and query.authorities and not re.search(rf"\b{_MANY}\b", question, re.I):
-        return None                                 # 'how many children in Wandsworth were ...': one authority
+    if not anchor and not region and query.authorities and not re.search(rf"\b{_MANY_PLACES}\b", question, re.I):
+        # 'how many children in Wandsworth were ...', 'what areas did Ofsted want Walsall to improve?': one
+        # authority ('areas' beside a named authority are its judgement areas, not places)
+        return None
     areas = query.judgement_areas
     area = EVERY_AREA if _ALL_AREAS.search(question) else (areas[0] if areas else "overall_effectiveness")
     authorities: frozenset[str] = frozenset()
