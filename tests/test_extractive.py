@@ -156,3 +156,13 @@ def test_who_asks_for_a_name_and_an_abbreviation_of_the_question_is_none():
     assert expected_kinds(question) == {"name"}
     assert not has_kind("The experienced Executive Director (DCS) leads a strong team.", "name", question)
     assert has_kind("The director, Jane Smith, leads a strong team.", "name", question)
+
+
+def test_a_count_of_other_things_is_no_answer_to_how_many():
+    question = "How many children were in care at the time of the 2025 inspection?"
+    assert not has_kind("Children in care can join two forums that support them.", "number", question)
+    assert not has_kind("By the end of Year 11, many of these children are not well prepared.", "number", question)
+    assert has_kind("Over 500 children have been identified as carers.", "number", question)
+    assert has_kind("Inspectors found 94 cases where there was delay.", "number", question)   # figures stay
+    assert has_kind("It is not in contact with eight despite efforts.", "number",
+                    "How many care leavers is the council out of touch with?")

@@ -183,6 +183,8 @@ def test_topic_drops_the_words_that_point_at_a_report():
     assert parse("When Ofsted inspected Wandsworth in July 2019, how many children were referred?").topic == \
         "When Ofsted inspected, how many children were referred?"
     assert "31 March 2015" in parse("How many children were on plans in Wandsworth at 31 March 2015?").topic
+    assert parse("How many children was Wandsworth looking after at the time of its 2015 inspection?").topic == \
+        "How many children was looking after?"
     # Reports say what changed 'since the last inspection': that stays.
     assert "since the last inspection" in parse("Has Wandsworth improved since the last inspection?").topic
 

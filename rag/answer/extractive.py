@@ -105,6 +105,12 @@ def has_kind(sentence: str, kind: str, question: str, known: frozenset[str] = fr
         text = _DATES.sub(" ", sentence)
         if not _ASKS_TIME.search(re.sub(r"\bat the time\b", " ", question, flags=re.I)):
             text = _SPANS.sub(" ", text)
+        # 'How many children ...?': not 'two forums' or 'Year 11', numbers of something else.
+        counted = counted_words(question)
+        if counted:
+            text = _SCHOOL_YEAR.sub(" ", text)
+            text = _OTHER_COUNT.sub(lambda m: m.group(0) if content_words(m.group(2)) & (counted | _PEOPLE)
+                                    or not _PLURAL_NOUN.fullmatch(m.group(2).split()[0]) else " ", text)
         return bool(numbers_in(text))
     if kind == "money":
         return bool(re.search(r"£\s?\d|\b\d[\d,.]*\s?(?:million|m|k|bn|billion|pounds)\b", sentence, re.I))
@@ -142,6 +148,14 @@ _ASKS_TIME = re.compile(r"\b(?:time|timescales?|timel\w+|years?|months?|weeks?|d
 _SPANS = re.compile(r"\baged?\s+(?:\d+|\w+teen|twenty[\w-]*)(?:\s*(?:-|–|to|and)\s*\d+)?\b"
                     r"|\b\d+(?:\s*(?:-|–|to|and)\s*\d+)?[\s-]*(?:years?|months?|weeks?|days?|hours?)(?:[\s-]+old)?\b",
                     re.I)
+_SCHOOL_YEAR = re.compile(r"\b(?:year|key stage|ks)\s*\d{1,2}\b", re.I)
+# A number written in words and the words after it ('two forums'): what it counts, when the first is a plural
+# noun ('not in contact with eight despite efforts' counts what the sentence before names). Figures are left
+# alone: reports count in other words than questions ('94 cases' of assessments).
+_OTHER_COUNT = re.compile(r"(?<![\w.,])(" + "|".join(NUMBER_WORDS) + r")((?:\s+[A-Za-z][\w'’-]*){1,6})", re.I)
+_PLURAL_NOUN = re.compile(r"(?!(?:is|was|has|does|this|thus|always|perhaps|across|less|unless)$)[a-z][\w'’-]*s", re.I)
+_PEOPLE = frozenset(content_words("children child young people person persons family families carers adults "
+                                  "babies parents leavers"))
 _TABLE_HEADER = re.compile(r"^\s*(?:key\s+)?judge?ments?(?:\s+grades?)?\s*\|\s*(?:judge?ment\s+)?grades?\s*$", re.I)
 _NAMING = re.compile(r"\b(?:known|referred to|badged|branded) as\s+(?:the\s+|an?\s+)?([\w'’-]+)"
                      r"|\b(?:called|termed|named)\s+(?:the\s+|an?\s+)?([\w'’-]+)", re.I)
