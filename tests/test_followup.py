@@ -190,3 +190,13 @@ def test_that_grade_and_that_before_a_preposition_carry_the_last_topic():
     assert "children in care and care leavers" in standalone_question("What was behind that grade?", grade)
     raised = chat("What did Ofsted say about early help in Wandsworth's 2015 inspection?", "It was underdeveloped.")
     assert "(early help)" in standalone_question("Had Ofsted raised that at the previous inspection too?", raised)
+
+
+def test_since_then_at_another_report_and_the_inspection_before():
+    grade = chat("What grade did Wandsworth get for help and protection in 2015?", "Inadequate (published 2015).")
+    assert "since 2015" in standalone_question("Has that improved since?", grade)
+    assert "(the inspection before 2015)" in standalone_question("Was that better or worse than at the inspection "
+                                                                 "before?", grade)
+    caseloads = chat("What did Ofsted's 2013 report say about caseloads in Hillingdon?", "They were high.")
+    latest = standalone_question("What about at the most recent inspection?", caseloads)
+    assert "caseloads" in latest and "most recent inspection" in latest and "2013" not in latest

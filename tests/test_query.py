@@ -255,3 +255,8 @@ def test_the_glossary_is_read_once_per_process():
     # time made a dev-set answer five times slower.
     from rag.ofsted.glossary import _glossary
     assert _glossary() is _glossary()
+
+
+def test_a_caseload_and_a_workload_are_the_same_thing_to_search():
+    from rag.ofsted.glossary import expanded_words
+    assert {"caseload", "caseloads"} & expanded_words("Workloads are manageable for social workers.")

@@ -246,7 +246,8 @@ _IMPROVEMENTS_ASKED = re.compile(
     r"(?:improvement|development|action)\b|\brecommend(?:ation)?s?\b|\bimprovements? (?:were |are |was |is )?"
     r"(?:needed|required|recommended|called for)\b|\bwhat (?:improvements|actions)\b"
     r"|\b(?:should|must|ought to) (?:\w+ ){0,3}improve\b|\bpriorit(?:y|ies) for (?:improvement|action)\b"
-    r"|\b(?:want|wants|wanted|ask|asks|asked|expect|expects|expected|told)\b[^?.]{0,30}\bto improve\b", re.I)
+    r"|\b(?:want|wants|wanted|ask|asks|asked|expect|expects|expected|tell|tells|told|advise[sd]?|urge[sd]?)\b"
+    r"[^?.]{0,40}\bto improve\b", re.I)
 _IMPROVEMENT_TALK = frozenset(content_words("need needs needed improve improvement improvements area areas action "
                                             "actions recommend recommended recommendation recommendations identify "
                                             "identified required priority priorities development each should must "

@@ -20,7 +20,8 @@ _FOLLOW_LEAD = re.compile(r"^\s*(?:(?:and|but|so|also|now|ok(?:ay)?|then)\b[\s,]
                           r"|likewise(?:\s+for)?\b)?\s*(?:(?:on|for|in|with|regarding|about)\b\s*)?", re.I)
 _FILLER = re.compile(r"\b(?:too|also|as well|instead|then|please|again|now)\b", re.I)
 _KIND_VOCABULARY = frozenset("ofsted inspection inspections report reports overview council councils own review "
-                             "judgement judgements self-assessment self-evaluation".split())
+                             "judgement judgements self-assessment self-evaluation latest most recent last first "
+                             "earliest newest current".split())
 _SMALL_TALK = re.compile(r"^\W*(?:thanks?(?: you)?(?: very much)?|cheers|ok(?:ay)?|great|cool|hello|hi|yes|no|sure"
                          r"|good|nice|perfect)\W*$", re.I)
 _MORE = re.compile(r"^\W*(?:please\s+)?(?:explain|elaborate|more(?: detail)?|go on|continue|tell me more)"
@@ -42,14 +43,14 @@ _NEXT_REPORT = re.compile(r"\b(?:next|following|subsequent|later)\s+(?:\w+\s+){0
                           r"|\bnext inspected\b|\b(?:inspection|report|one)\s+after\s+(?:that|this|it)\b", re.I)
 _PRIOR_REPORT = re.compile(r"(?<!since the )(?<!since its )(?<!since their )\b(?:previous|prior|earlier)\s+"
                            r"(?:\w+\s+)?(?:inspection|report)s?\b"
-                           r"|\b(?:inspection|report|one)\s+before\s+(?:that|this|it)\b",
-                           re.I)
+                           r"|\b(?:inspection|report|one)\s+before\s+(?:that|this|it)\b"
+                           r"|\b(?:inspection|report)\s+before\s*(?=[?.!]|$)", re.I)
 # 'Was that also a problem?', 'Why was that?', 'Had that changed?', 'What was behind that grade?': 'that' standing
 # for the last turn's topic.
 _BARE_THAT = re.compile(r"\b(?:that|this|the same)\s+(?:ofsted\s+)?(?:grade|judge?ment|rating)s?\b"
                         r"|\b(?:that|this)\b(?=\s*(?:[?.,!]|$|\s+(?:also|still|ever|really|is|was|were|are|be|been"
                         r"|change[sd]?|happen(?:ed)?|improve[sd]?|get|got|remain(?:ed)?|compare[sd]?"
-                        r"|at|in|on|by|before|after|during|since|too|again)\b))", re.I)
+                        r"|at|in|on|by|before|after|during|since|too|again|better|worse)\b))", re.I)
 
 
 def standalone_question(question: str, history: Sequence[dict]) -> str:
@@ -84,6 +85,7 @@ def _rewrite(question: str, previous: str, answer: str) -> str:
         return question
     if _MORE.match(question):
         return previous
+    question = _since_when(question, previous, answer)
     lead = _FOLLOW_LEAD.match(question)
     rest = question[lead.end():]
     mentions = _named(rest)
@@ -108,6 +110,8 @@ def _elliptic(rest: str, topic: str, mentions: Sequence[Mention], previous: str,
     paired = dict(parse_query(rest, ()).authority_years)
     new_years = [y.year for y in year_mentions(rest) if y.role != "data" and y.year not in paired.values()]
     kind_words = re.sub(rf"\b(?:the|{YEAR})\b", "", topic, flags=re.I).strip(" ?.!,")
+    # 'What about at the most recent inspection?': another report of the same authority, same topic.
+    kind_words = re.sub(r"^(?:at|in|from|for|on|according to)\s+", "", kind_words, flags=re.I)
     if kind_words and not {w.lower().strip("'’s") for w in kind_words.split()} <= _KIND_VOCABULARY:
         return _new_topic(kind_words, new_names, new_years, rest, previous)
     labelled = [f"{n} ({paired[n]})" if n in paired else n for n in new_names]
@@ -120,6 +124,7 @@ def _elliptic(rest: str, topic: str, mentions: Sequence[Mention], previous: str,
     end = re.search(r"[?.!]*\s*$", text).start()
     if kind_words:      # "What about the 2017 overview?"
         phrase = cut_topic(rest, [mention_span(rest, m) for m in mentions], [])
+        phrase = re.sub(r"^(?:at|in|from|for|on|according to)\s+", "", phrase.strip(), flags=re.I)
         return f"{text[:end]}, according to the {_strip_lead_article(phrase)}?"
     if new_years:
         return f"{text[:end]} in {new_years[0]}{text[end:] or '?'}"
@@ -233,6 +238,20 @@ def _relative_report(question: str, previous: str, answer: str = "") -> str:
     if relative and len(names) == 1 and not year:
         year = _answer_year(answer)
     return f" (the inspection {relative} {year})" if year else ""
+
+
+_SINCE_THEN = re.compile(r"\bsince(?:\s+then)?(?=\s*[?.!]*\s*$)", re.I)
+
+
+def _since_when(question: str, previous: str, answer: str) -> str:
+    """'Has that improved since?' after a question about the 2018 report: 'since 2018', the reports from then
+    on; unchanged when the last turn named no one report's year."""
+    if not _SINCE_THEN.search(question):
+        return question
+    names = list(dict.fromkeys(m.authority for m in _named(previous)))
+    year = parse_query(previous, ()).year_for(names[0]) if len(names) == 1 else None
+    year = year or (_answer_year(answer) if len(names) == 1 else None)
+    return _SINCE_THEN.sub(f"since {year}", question) if year else question
 
 
 def _answer_year(answer: str) -> int | None:

@@ -275,7 +275,8 @@ def _topic(question: str, mentions: Sequence[Mention], years: Sequence[YearMenti
 # after 2023)') chose the report; searched for, they rank paragraphs about inspections above the topic's.
 # 'Since the last inspection' stays: reports write it where they say what has changed.
 _REPORT_POINTER = re.compile(rf"\(\s*the (?:inspection|report|visit) (?:after|before) {YEAR}\s*\)"
-                             r"|\bat the time of (?:the|its|their) (?:\w+\s+)?(?:ofsted\s+)?(?:inspection|report|visit)\b"
-                             r"|\b(?:by|at|in|from|of|during)\s+(?:the|its|their)\s+(?:next|previous|prior|latest"
-                             r"|most recent|earliest|first|following|subsequent)\s+(?:\w+\s+)?"
-                             r"(?:inspection|report|visit)s?\b", re.I)
+                             r"|\bat the time of (?:the|its|their) (?:\w+\s+)?(?:ofsted\s+)?"
+                             r"(?:inspection|report|visit)\b"
+                             r"|\b(?:by|at|in|from|of|during|according to)\s+(?:the|its|their)\s+"
+                             r"(?:next|previous|prior|latest|most recent|earliest|first|following|subsequent)\s+"
+                             r"(?:\w+\s+)?(?:inspection|report|visit)s?\b", re.I)

@@ -56,7 +56,8 @@ _FRAMEWORK_NAMES = {"ofsted_ilacs": "ILACS inspection", "ofsted_sif": "SIF inspe
 # 'the inspection after 2017' (a follow-up's 'its next inspection', anchored by the rewrite to the year of the
 # report the conversation was about): the one report after (or before) that year, not a span.
 _RELATIVE = re.compile(rf"\b(?:inspection|report|visit)\s+(after|before)\s+({YEAR})\b", re.I)
-_COMPARED = re.compile(r"\bcompar\w*|\bdiffer\w*|\bversus\b|\bvs\b", re.I)
+_COMPARED = re.compile(r"\bcompar\w*|\bdiffer\w*|\bversus\b|\bvs\b|\b(?:better|worse) than\b|\bbetter or worse\b",
+                       re.I)
 _ANY_YEAR = re.compile(rf"(?<![\d£$.,]){YEAR}(?![\d%]|,\d)")
 
 
