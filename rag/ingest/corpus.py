@@ -164,12 +164,12 @@ def parse_corpus(corpus_dir: Path, progress: Progress | None = None, previous: d
         old = previous.get(name)
         outcome = old if name in reusable else parsed[name]
         try:
+            if isinstance(outcome, Exception):
+                raise outcome       # a copy of a broken file is broken too: say what is wrong with it
             if digests[name] in by_hash:
                 raise DuplicateReport(f"the same file as {by_hash[digests[name]]}, so it is not indexed twice; "
                                       f"delete one of them.")
             by_hash[digests[name]] = name
-            if isinstance(outcome, Exception):
-                raise outcome
             original = copy_of(outcome, reports)
             if original is not None:
                 raise DuplicateReport(f"the same report as {original.file} (its paragraphs match), so it is not "

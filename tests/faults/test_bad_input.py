@@ -35,6 +35,7 @@ EXPECTED = {
     "encrypted.pdf": ("password-protected", "save a copy without a password"),
     "corrupt.pdf": ("not a readable PDF", "download it again"),
     "error-page.pdf": ("not a PDF", "download it again"),
+    "error-page (2).pdf": ("not a PDF", "download it again"),     # a copy of a broken file is no duplicate
     "scanned.pdf": ("no text could be extracted", "run OCR on it first"),
     "spreadsheet-inside.docx": ("not a readable Word document", "save it again as .docx"),
     "old-word.docx": ("an old Word .doc file", "save it as .docx"),
@@ -73,6 +74,7 @@ def add_bad_files(corpus: Path) -> None:
     whole = _text_pdf("Testshire children's services are good.")
     (corpus / "corrupt.pdf").write_bytes(whole[: len(whole) // 2])
     (corpus / "error-page.pdf").write_bytes(b"<html><body><h1>404 Not Found</h1></body></html>")
+    (corpus / "error-page (2).pdf").write_bytes(b"<html><body><h1>404 Not Found</h1></body></html>")
     scan = pymupdf.open()
     scan.new_page().draw_rect(pymupdf.Rect(50, 50, 300, 300), color=(0, 0, 0), fill=(0.4, 0.4, 0.4))
     scan.save(corpus / "scanned.pdf")
