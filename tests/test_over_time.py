@@ -481,3 +481,11 @@ def test_areas_beside_one_named_authority_are_its_judgement_areas_not_places(sea
     assert national_question(question, parse_query(question, searcher.authorities)) is None
     assert national_question("Which areas were rated inadequate in 2024?",
                              parse_query("Which areas were rated inadequate in 2024?", searcher.authorities))
+
+
+def test_judgements_compared_especially_for_an_area_give_that_area_and_the_overall_grade(searcher):
+    the_plan, result = answer(searcher, "Hackney and Havering were both inspected in 2024. How did their judgements "
+                                        "compare, especially for care leavers?")
+    lines = [line for line in result.text.splitlines() if " — " in line]
+    assert sum("Overall effectiveness" in line for line in lines) == 2
+    assert sum("care leavers" in line for line in lines) == 2 and len(lines) == 4

@@ -201,3 +201,9 @@ def test_the_headline_is_a_sentence_of_findings_not_a_title_the_grade_scale_or_t
                                                            "is good. Ambitious targets for improvement are set.")]
     assert headline(sif_report(sections=sections)) == (
         "eastshire-2015:0014", "The overall effectiveness of the council and its partners is good.")
+
+
+def test_an_areas_summary_is_never_the_end_of_a_sentence_a_page_break_cut():
+    cut = (CARE_LEAVERS, "know their young people well, and plans are reviewed with each of them regularly.")
+    report = sif_report(sections=[*SECTIONS[:6], cut, *SECTIONS[6:]])
+    assert area_summary(report, "care_leavers")[1] == "The quality of support provided to care leavers is inadequate."

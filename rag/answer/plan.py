@@ -372,7 +372,15 @@ def _judgements_asked(searcher: Searcher, query: Query, result: SearchResult) ->
     if every_area:
         scope = query.judgement_scope
         return [j for r in inspected for j in r.judgements if not j.service or not scope or j.service == scope]
-    return [j for r in inspected for j in r.judgements if query.asks_for(j)]
+    # 'How did their judgements compare, especially for care leavers?': the area stressed, and the overall
+    # grade the question also asks about.
+    overall_too = bool(_STRESSED_AREA.search(query.text))
+    return [j for r in inspected for j in r.judgements
+            if query.asks_for(j) or overall_too and not j.service and j.area == "overall_effectiveness"]
+
+
+_STRESSED_AREA = re.compile(r"\b(?:their|its|the)\s+(?:overall\s+)?(?:judge?ments|grades|ratings|results)\b"
+                            r"[^?]{0,40}\b(?:especially|particularly|in particular|notably|above all)\b", re.I)
 
 
 _EVERY_AREA = re.compile(r"\bwhich\s+(?:\w+\s+){0,2}(?:judge?ments?|areas?|grades?|ratings?|services?)\b"

@@ -293,8 +293,10 @@ def _first_full_paragraph(paragraphs: Sequence[Paragraph], wanted: Callable[[Par
         while lines and (_NOT_HEADLINE.match(lines[0]) or len(lines) > 1 and lines[0].strip().rstrip(".") in titles):
             lines.pop(0)
         body = "\n".join(lines)
-        if len(body.split()) < 8 or body in paragraph.headings or not _ENDS_SENTENCE.search(body):
-            continue                        # too short, its heading again, or a title ('... care leavers and')
+        if len(body.split()) < 8 or body in paragraph.headings or not _ENDS_SENTENCE.search(body) \
+                or body[:1].islower():
+            continue                        # too short, its heading again, a title ('... care leavers and'), or
+                                            # the end of a sentence a page break cut ('know their young people')
         sentence = next((s for s in split_sentences(body) or [body]
                          if not recounts_earlier_grade(s, year) and not _ABOUT_THE_REPORT.search(s)), None)
         if sentence is not None:
