@@ -384,7 +384,8 @@ _STRESSED_AREA = re.compile(r"\b(?:their|its|the)\s+(?:overall\s+)?(?:judge?ment
 
 
 _EVERY_AREA = re.compile(r"\bwhich\s+(?:\w+\s+){0,2}(?:judge?ments?|areas?|grades?|ratings?|services?)\b"
-                         r"|\bany (?:other )?(?:parts?|areas?|aspects?|judge?ments?)\b[^?]{0,40}?\b(?:rated|judged|graded)\b"
+                         r"|\bany (?:other )?(?:parts?|areas?|aspects?|judge?ments?)\b[^?]{0,40}?"
+                         r"\b(?:rated|judged|graded)\b"
                          r"|\b(?:top|highest|lowest|best|worst|weakest|strongest|only)\s+(?:\w+\s+)?"
                          r"(?:grade|judge?ment|rating)s?\b"
                          r"|\b(?:each|every|all|the other)\s+(?:of\s+(?:its|the|their)\s+)?(?:\w+\s+)?"
