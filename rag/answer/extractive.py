@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 
 from rag.answer.verify import Passage, is_instruction
 from rag.index.weights import UNSEEN_WORD_WEIGHT
@@ -57,6 +58,7 @@ _PHRASE_END = frozenset("""are were is was be been being have has had did do doe
 that than this these those across per during under over from into""".split())
 
 
+@lru_cache(maxsize=256)
 def counted_words(question: str) -> frozenset[str]:
     """What a 'how many' question counts, as stemmed words of the (up to three-word) phrase after 'how
     many': 'How many looked after children ...' -> {look, children}; empty for other questions."""
@@ -117,9 +119,7 @@ def has_kind(sentence: str, kind: str, question: str, known: frozenset[str] = fr
     if kind == "date":
         return bool(re.search(r"\b(?:19|20)\d\d\b|\b(?:%s)\b|\b\d+\s+(?:years?|months?|weeks?|days?)\b"
                               % "|".join(MONTHS), sentence, re.I))
-    # The question's words, and their abbreviations: 'DCS' names no one when 'director of children's services'
-    # is asked about.
-    asked = {_plain(w) for w in re.findall(r"[A-Za-z][\w'’-]*", " ".join((question, *expand(question))))} | known
+    asked = _question_words(question) | known
     if re.search(r"['‘\"“][A-Z][^'’\"”]{1,40}['’\"”]", sentence):
         return True                                   # a quoted name: 'Kickback'
     naming = _NAMING.search(sentence)
@@ -138,6 +138,13 @@ def has_kind(sentence: str, kind: str, question: str, known: frozenset[str] = fr
         if fresh and not re.search(r"\b(?:the|a|an)$", before):
             return True                               # 'the Local Safeguarding Children Board' is a body, not a name
     return False
+
+
+@lru_cache(maxsize=256)
+def _question_words(question: str) -> frozenset[str]:
+    """The question's words, and their abbreviations: 'DCS' names no one when 'director of children's
+    services' is asked about. Cached: asked of every sentence of the passages."""
+    return frozenset(_plain(w) for w in re.findall(r"[A-Za-z][\w'’-]*", " ".join((question, *expand(question)))))
 
 
 _ANAPHOR = re.compile(r"^\W*(?:this|these|of these|of those|such)\b", re.I)   # not "it": most often the council

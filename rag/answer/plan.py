@@ -11,9 +11,8 @@ from dataclasses import replace
 from rag.answer.extractive import asks_two_things, expected_kinds
 from rag.answer.from_data import grade_phrase, judgement_plan, table_plan, year_of
 from rag.answer.plans import Group, Plan, PlanMode
-from rag.answer.reasons import AREA_FACTS, IMPROVE, area_patterns, reason_paragraphs
+from rag.answer.reasons import AREA_FACTS, IMPROVE, area_patterns, improvement_items, reason_paragraphs
 from rag.answer.verify import Passage
-from rag.ofsted.glossary import expanded_words
 from rag.ofsted.grades import GRADE_WORD, grades_area, normalise_grade, same_area
 from rag.ofsted.table import report_day
 from rag.records import NOT_IN_REPORTS, Hit, Judgement
@@ -154,6 +153,12 @@ def _asks_summary(question: str) -> bool:
     return bool(_SUMMARY.search(re.sub(r"\s*\([^()]*\)", "", question)))
 
 
+def _last_sentence(text: str) -> str:
+    """What a question asks, when a sentence before it only sets the scene ('X was rated good in 2022. What
+    did it need to improve?')."""
+    return re.split(r"(?<=[.?!])\s+", text.strip())[-1]
+
+
 _GRADE_TALK = frozenset(content_words("grade grades graded judgement judgements judged rating ratings rated latest "
                                       "recent current most overall next previous prior before after result results "
                                       "outcome one"))
@@ -163,7 +168,7 @@ def _asks_overview(query: Query) -> bool:
     """'How did Kent and Essex compare?', 'Compare the latest grades for Dorset and Bristol.': authorities
     named and nothing asked about them but their grades, in the question's last sentence (one before it may
     only set the scene)."""
-    last = re.split(r"(?<=[.?!])\s+", query.topic.strip())[-1]
+    last = _last_sentence(query.topic)
     return bool(query.authorities) and not topic_words(last) - _GRADE_TALK
 
 
@@ -175,7 +180,7 @@ _COURSE_TALK = frozenset(content_words("trajectory course journey path history c
 def _asks_course(query: Query) -> bool:
     """'What trajectory have X's children's services followed across its three inspections?': the course of
     the authority as a whole, asked of its reports over time and nothing else."""
-    last = re.split(r"(?<=[.?!])\s+", query.topic.strip())[-1]
+    last = _last_sentence(query.topic)
     return bool(query.authorities) and date_cue(query.text).timeline \
         and not topic_words(last) - _GRADE_TALK - _COURSE_TALK
 
@@ -263,25 +268,16 @@ def _improvements_asked(searcher: Searcher, query: Query, result: SearchResult) 
         return {}
     # What the last sentence asks about ('... rated good in 2022. What did each need to improve for care
     # leavers?'): the items that name most of it.
-    last = re.split(r"(?<=[.?!])\s+", (query.topic or query.text).strip())[-1]
+    last = _last_sentence(query.topic or query.text)
     about = topic_words(last) - _IMPROVEMENT_TALK - _GRADE_TALK
-    reports = searcher.index.reports
     found: dict[str, tuple[Hit, ...]] = {}
     for rid in result.reports:
-        report = reports[rid]
-        items = [p for p in report.paragraphs if any(IMPROVE.search(h) for h in p.headings)
-                 and not _NOT_AN_ITEM.match(p.text)]
-        named = {p.id: len(about & expanded_words(" ".join((*p.headings[1:], p.text)))) for p in items}
-        most = max(named.values(), default=0)
-        if most:        # no item names any of the words: they were no topic ('still', 'even though')
-            items = [p for p in items if named[p.id] == most]
+        report = searcher.index.reports[rid]
+        items = improvement_items(report, about)
         if items:
             found[report.authority or rid] = found.get(report.authority or rid, ()) + tuple(
                 Hit(p, report, 1.0) for p in items)
     return found
-
-
-_NOT_AN_ITEM = re.compile(r"^\s*(?:immediately|within (?:\w+ )+(?:months?|weeks?))\s*:?\s*$", re.I)
 
 
 _PARTS = re.compile(r",?\s+and\s+(?=(?:what|how|why|which|who|when|where)\b)|[;?]\s+", re.I)

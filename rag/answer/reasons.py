@@ -3,7 +3,8 @@
 Inspectors state the reasons in three places, whatever the framework: the report's opening summary ('There
 are serious failures which leave too many children at risk of harm ...'), a list the summary introduces
 ('Children's services in X are inadequate because:', as the 2013-18 framework writes it), and the first
-paragraphs of the graded area's own section, which open on its main findings before the detail.
+paragraphs of the graded area's own section, which open on its main findings before the detail. Its list of
+what needs to improve answers 'what did Ofsted want it to improve?'.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import re
 from collections.abc import Sequence
 
 from rag.answer.extractive import IMPROVE, findings
+from rag.ofsted.glossary import expanded_words
 from rag.ofsted.grades import AREAS, mentions_area, same_area
 from rag.records import Paragraph, Report
 from rag.search.question import areas_named
@@ -87,3 +89,18 @@ def _opening_summary(paragraphs: Sequence[Paragraph]) -> list[Paragraph]:
         if not _NOT_A_FINDING.match(p.text):
             out.append(p)
     return out
+
+
+# The time-frame lines a list of what needs to improve is grouped under ('Immediately:', 'Within three months:').
+_NOT_AN_ITEM = re.compile(r"^\s*(?:immediately|within (?:\w+ )+(?:months?|weeks?))\s*:?\s*$", re.I)
+
+
+def improvement_items(report: Report, about: set[str] | frozenset[str] = frozenset()) -> list[Paragraph]:
+    """The items of the report's own list of what needs to improve, in order; those that name most of the
+    words `about` (stems: a topic such as care leavers), when any item names one of them ('still' and
+    'even though' are no topic)."""
+    items = [p for p in report.paragraphs if any(IMPROVE.search(h) for h in p.headings)
+             and not _NOT_AN_ITEM.match(p.text)]
+    named = {p.id: len(about & expanded_words(" ".join((*p.headings[1:], p.text)))) for p in items}
+    most = max(named.values(), default=0)
+    return [p for p in items if named[p.id] == most] if most else items

@@ -233,11 +233,17 @@ def _relative_report(question: str, previous: str, answer: str = "") -> str:
     the last one, or the last turn named no report year of one authority. A question that named no year
     ('its first inspection', 'the latest') is dated by the answer it got, when that names one report's year."""
     relative = "after" if _NEXT_REPORT.search(question) else "before" if _PRIOR_REPORT.search(question) else ""
-    names = list(dict.fromkeys(m.authority for m in _named(previous)))
-    year = parse_query(previous, ()).year_for(names[0]) if relative and len(names) == 1 else None
-    if relative and len(names) == 1 and not year:
-        year = _answer_year(answer)
+    year = _report_year(previous, answer) if relative else None
     return f" (the inspection {relative} {year})" if year else ""
+
+
+def _report_year(previous: str, answer: str) -> int | None:
+    """The year of the one report the last turn was about: the year its question gave its one authority, or
+    else the one its answer gives; None when it named several authorities or no year."""
+    names = list(dict.fromkeys(m.authority for m in _named(previous)))
+    if len(names) != 1:
+        return None
+    return parse_query(previous, ()).year_for(names[0]) or _answer_year(answer)
 
 
 _SINCE_THEN = re.compile(r"\bsince(?:\s+then)?(?=\s*[?.!]*\s*$)", re.I)
@@ -248,9 +254,7 @@ def _since_when(question: str, previous: str, answer: str) -> str:
     on; unchanged when the last turn named no one report's year."""
     if not _SINCE_THEN.search(question):
         return question
-    names = list(dict.fromkeys(m.authority for m in _named(previous)))
-    year = parse_query(previous, ()).year_for(names[0]) if len(names) == 1 else None
-    year = year or (_answer_year(answer) if len(names) == 1 else None)
+    year = _report_year(previous, answer)
     return _SINCE_THEN.sub(f"since {year}", question) if year else question
 
 
