@@ -192,6 +192,16 @@ def test_that_grade_and_that_before_a_preposition_carry_the_last_topic():
     assert "(early help)" in standalone_question("Had Ofsted raised that at the previous inspection too?", raised)
 
 
+def test_that_report_is_the_report_talked_about_not_a_phrase_of_the_answer():
+    # The answer's 'all judgements good (report published ...)' must not become 'that judgements good report',
+    # which read as a question about a grade.
+    grade = chat("What overall effectiveness grade did Wandsworth get in 2015?",
+                 "Inadequate, with all judgements inadequate (report published 2015).")
+    rewritten = standalone_question("Did that report raise any concerns about private fostering?", grade)
+    assert "that report raise" in rewritten and "judgements" not in rewritten
+    assert not parse_query(rewritten, ["Wandsworth"]).asks_judgement
+
+
 def test_since_then_at_another_report_and_the_inspection_before():
     grade = chat("What grade did Wandsworth get for help and protection in 2015?", "Inadequate (published 2015).")
     assert "since 2015" in standalone_question("Has that improved since?", grade)

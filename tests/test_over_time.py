@@ -117,6 +117,11 @@ def test_no_date_named_means_the_latest_report_and_the_answer_says_older_ones_ex
     ("In Sunderland, was that better or worse than at the inspection before (the inspection before 2025)?",
      ["sunderland-2021", "sunderland-2025"]),
     ("In Sunderland, has that improved since 2018?", ["sunderland-2018", "sunderland-2021", "sunderland-2025"]),
+    ("Has Sunderland improved since its 2018 inspection?", ["sunderland-2018", "sunderland-2021", "sunderland-2025"]),
+    # 'the year before its 2018 inspection' dates data: that report, not the ones before it.
+    ("How many families did Sunderland help in the year before its 2018 inspection?", ["sunderland-2018"]),
+    ("Sunderland's Ofsted ratings over the years?",
+     ["sunderland-2015", "sunderland-2018", "sunderland-2021", "sunderland-2025"]),
     ("How have Sunderland's services for care leavers been judged over its inspections?",
      ["sunderland-2015", "sunderland-2018", "sunderland-2021", "sunderland-2025"]),
     ("What trajectory have Sunderland's children's services followed across its four Ofsted inspections?",

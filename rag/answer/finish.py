@@ -46,7 +46,9 @@ def finish(p: Plan, checked: Sequence[Checked], *, engine: str, raw_text: str = 
     elif p.mode in (PlanMode.JUDGEMENT, PlanMode.TABLE):
         done = check(p.text, p.groups[0].passages, question=p.standalone, topic=False)   # lines built from data
         # A table question that no authority matches is answered ("none"), not refused.
-        answer = Answer(text=done.text, abstained=p.mode == PlanMode.JUDGEMENT and not done.citations,
+        # A yes/no question the grades settle: the word first, then the cited lines that show it.
+        text = f"{p.verdict}\n{done.text}" if p.verdict and done.citations else done.text
+        answer = Answer(text=text, abstained=p.mode == PlanMode.JUDGEMENT and not done.citations,
                         citations=done.citations, claims=done.claims, table=p.table or _judgement_table(p), **common)
     elif p.mode == PlanMode.COMPARE:
         done = merge([(f"{g.authority}: ", c) for g, c in zip(p.groups, checked)])

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rag.answer.plans import Group, Plan, PlanMode
+from rag.answer.verdict import verdict
 from rag.answer.verify import Passage
 from rag.ofsted.frameworks import NO_OVERALL_GRADE
 from rag.ofsted.grades import AREAS, GRADE_ORDER
@@ -72,8 +73,9 @@ def judgement_plan(question: str, standalone: str, result: SearchResult, rows: l
     table = (("Authority", "Report", "Judgement", "Grade"), *timeline) \
         if len({(t[0], t[1]) for t in timeline}) > 1 and len(authorities) == 1 else ()
     group = Group(None, tuple(cite.passages), standalone)
+    stated = [j for j in rows if j.report in {r.id for r in inspected}]
     return Plan(question, standalone, result, PlanMode.JUDGEMENT, (group,), text="\n".join(lines),
-                judgements=tuple(rows), table=table)
+                judgements=tuple(rows), table=table, verdict="" if earlier_years else verdict(standalone, stated))
 
 
 class Citer:

@@ -17,7 +17,7 @@ from rag.ofsted.grades import GRADE_WORD, grades_area, normalise_grade, same_are
 from rag.ofsted.table import report_day
 from rag.records import NOT_IN_REPORTS, Hit, Judgement
 from rag.search.followup import standalone_question
-from rag.search.grammar import QUESTION_NOISE, topic_words
+from rag.search.grammar import QUESTION_NOISE, last_sentence, topic_words
 from rag.search.national import national_question
 from rag.search.question import Query, parse_query
 from rag.search.reports import date_cue
@@ -153,12 +153,6 @@ def _asks_summary(question: str) -> bool:
     return bool(_SUMMARY.search(re.sub(r"\s*\([^()]*\)", "", question)))
 
 
-def _last_sentence(text: str) -> str:
-    """What a question asks, when a sentence before it only sets the scene ('X was rated good in 2022. What
-    did it need to improve?')."""
-    return re.split(r"(?<=[.?!])\s+", text.strip())[-1]
-
-
 _GRADE_TALK = frozenset(content_words("grade grades graded judgement judgements judged rating ratings rated latest "
                                       "recent current most overall next previous prior before after result results "
                                       "outcome one"))
@@ -168,19 +162,20 @@ def _asks_overview(query: Query) -> bool:
     """'How did Kent and Essex compare?', 'Compare the latest grades for Dorset and Bristol.': authorities
     named and nothing asked about them but their grades, in the question's last sentence (one before it may
     only set the scene)."""
-    last = _last_sentence(query.topic)
+    last = last_sentence(query.topic)
     return bool(query.authorities) and not topic_words(last) - _GRADE_TALK
 
 
 _COURSE_TALK = frozenset(content_words("trajectory course journey path history change changed changes moved trend "
                                        "progress progressed followed evolved across over time inspections each "
-                                       "every all two three four five children's services service children things fared"))
+                                       "every all two three four five children's services service children things fared "
+                                       "years ever since got gone improved improve better worse declined deteriorated"))
 
 
 def _asks_course(query: Query) -> bool:
     """'What trajectory have X's children's services followed across its three inspections?': the course of
     the authority as a whole, asked of its reports over time and nothing else."""
-    last = _last_sentence(query.topic)
+    last = last_sentence(query.topic)
     return bool(query.authorities) and date_cue(query.text).timeline \
         and not topic_words(last) - _GRADE_TALK - _COURSE_TALK
 
@@ -268,7 +263,7 @@ def _improvements_asked(searcher: Searcher, query: Query, result: SearchResult) 
         return {}
     # What the last sentence asks about ('... rated good in 2022. What did each need to improve for care
     # leavers?'): the items that name most of it.
-    last = _last_sentence(query.topic or query.text)
+    last = last_sentence(query.topic or query.text)
     about = topic_words(last) - _IMPROVEMENT_TALK - _GRADE_TALK
     found: dict[str, tuple[Hit, ...]] = {}
     for rid in result.reports:

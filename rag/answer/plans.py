@@ -43,6 +43,7 @@ class Plan:
     notes: tuple[str, ...] = ()             # said after it: which report was used, what else exists
     table: tuple[tuple[str, ...], ...] = () # rows from data (a table question, a timeline)
     grades: str = ""                        # the grade of the area asked about, said before the prose
+    verdict: str = ""                       # 'Yes.' / 'No.' to a yes/no question the grades settle, said first
 
     @property
     def query(self) -> Query:

@@ -336,6 +336,8 @@ def _resolve_referents(question: str, previous: str, answer: str) -> str:
         head = m.group(2)
         if head.lower() in STOP_WORDS | _QUESTION_WORDS | _VERBS:
             continue        # a pronoun: "how many of those were open"
+        if re.fullmatch(KIND_WORD, head, re.I):
+            continue        # 'that report' is the report the conversation was about, not a phrase to copy
         modifiers = _modifiers(head, previous) or _modifiers(head, answer)
         if modifiers and modifiers.lower() not in question.lower():
             text = text[:m.start(2)] + modifiers + " " + text[m.start(2):]

@@ -107,6 +107,24 @@ happen happened happens going anything something mention mentioned mentions""".s
 _NOISE_STEMS = frozenset(content_words(" ".join(QUESTION_NOISE)))
 
 
+def last_sentence(text: str) -> str:
+    """What a question asks, when a sentence before it only sets the scene ('X was rated good in 2022. What
+    did it need to improve?')."""
+    return re.split(r"(?<=[.?!])\s+", text.strip())[-1]
+
+
+# 'Was X rated inadequate?', 'In 2021, did Ofsted find ...?', 'hertfordshire 2015 - has it improved?': a question
+# whose answer is yes or no (after a scene-setting phrase closed by a comma or a dash).
+_YES_NO = re.compile(r"^\W*(?:[^,?;]{0,60}?(?:,|\s[-–—:])\s*)??(?:and\s+|so\s+|but\s+|then\s+)?"
+                     r"(?:was|were|is|are|did|does|do|has|have|had|can|could|will|would|should)\b", re.I)
+
+
+def asks_yes_no(question: str) -> bool:
+    """Whether the question's last sentence asks yes or no (not 'was it A or B?', which asks which)."""
+    last = last_sentence(question)
+    return bool(_YES_NO.match(last)) and not re.search(r"\bor\b(?!\s+not\b)[^?]*\?\s*$", last, re.I)
+
+
 def topic_words(question: str) -> set[str]:
     """The content words of a question that say what it is about (years are which report, not what)."""
     return {w for w in content_words(question) if w not in _NOISE_STEMS and not re.fullmatch(r"(?:19|20)\d\d", w)}

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from rag.errors import QueryError
 from rag.ofsted.authorities import Mention, canonical_authority, find_mentions, royal_authorities
 from rag.ofsted.glossary import expand
-from rag.ofsted.grades import grades_area
+from rag.ofsted.grades import GRADE_WORD, GRADE_WORDS, grades_area
 from rag.records import Judgement
-from rag.search.grammar import (COMPARE, GROUP, MONTH, NATIONAL, YEAR, YearMention, cut_topic, mention_span,
-                                 year_mentions)
+from rag.search.grammar import (COMPARE, GROUP, MONTH, NATIONAL, YEAR, YearMention, asks_yes_no, cut_topic,
+                                 last_sentence, mention_span, year_mentions)
 from rag.text.sanitize import without_escapes
 
 # A question, not a document: long enough for a pasted sentence or two with context, short enough that
@@ -92,6 +92,16 @@ _ASKS_JUDGEMENT = re.compile(
     r"\b(?:grade[sd]?|grading|rated|ratings?|judged|judge?ments?|verdict|inadequate|requir(?:es|ed|e) improvement"
     r"|outstanding|overall effectiveness|how (?:good|effective) (?:was|were|is|are)"
     r"|Ofsted\s+(?:conclude|concluded|make of|think of|rate|judge))\b", re.I)
+# 'Did X get good for adoption?', 'Did North Somerset get to good in 2023?', 'keep its good rating': 'good' is a
+# grade only where a yes/no question says a grade was reached, kept or lost, and no noun follows it ('get good
+# support' is about support).
+_GRADE_ENDS = (r"(?=\s*(?:[?.,;!]|$)|\s+(?:for|in|at|from|overall|again|and|or|by|under|when|across|after|before"
+               r"|since|back|then|rating|grade|judge?ment)\b)")
+_GRADE_REACHED = re.compile(
+    rf"\b(?:get|got|gets|getting|receive[sd]?|achieve[sd]?|reach(?:ed)?|keep|kept|retain(?:ed)?|hold on to|"
+    rf"held on to|lose|lost|stay(?:ed)?|remain(?:ed)?|still|now|back|rated|judged|graded|be|been|as)\s+"
+    rf"(?:to\s+|an?\s+|its\s+|their\s+|the\s+)?(?:{GRADE_WORDS}){_GRADE_ENDS}", re.I)
+_GRADE_AFTER_AREA = re.compile(rf"\b(?:{GRADE_WORDS}){_GRADE_ENDS}", re.I)
 _LAC = r"\blooked[- ]after\b|\bchildren in care\b|\bLAC\b|\bCLA\b|\bpermanen(?:ce|cy)\b"
 # (pattern, area) most specific first; tier 2 are broad words used only when nothing specific is named.
 _AREAS_SPECIFIC = (
@@ -197,9 +207,12 @@ def parse_query(question: str, corpus_authorities: Sequence[str]) -> Query:
     years = year_mentions(question)
     pairs = _paired_years(question, mentions, years)
     year = _report_year(years, pairs)
-    asks = bool(_ASKS_JUDGEMENT.search(question))
     areas_named, scope_named = _judgement(question, year)
+    asks = bool(_ASKS_JUDGEMENT.search(question)) or asks_yes_no(question) and (
+        bool(_GRADE_REACHED.search(question)) or bool(_GRADE_AFTER_AREA.search(question)) and bool(areas_named))
     areas, scope = (areas_named, scope_named) if asks else ((), None)
+    if asks and not areas and asks_yes_no(question) and GRADE_WORD.search(last_sentence(question)):
+        areas = ("overall_effectiveness",)      # 'Was Knowsley rated inadequate at its last inspection?
     added = expand(question)
     return Query(
         text=question,

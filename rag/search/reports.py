@@ -23,7 +23,8 @@ _TIMELINE = re.compile(r"\b(?:chang(?:e|ed|es|ing)|moved?|trace|evolv(?:e|ed)|tr
                        r"|each (?:of (?:its|their) )?(?:\w+ )?inspections?|all (?:of )?(?:its|their) (?:\w+ )?inspections"
                        r"|every inspection|walk me through|how (?:has|have) .{0,60} (?:grade|judge?ment|rating)s?"
                        r"|repeatedly|recurr\w*|time and again|each time"
-                       r"|what (?:overall )?grades has)\b", re.I)
+                       r"|what (?:overall )?grades has|(?:over|across|down|through(?:out)?) the years"
+                       r"|(?:has|have|was|were|did)\s+(?:[\w'’-]+\s+){1,5}?ever)\b", re.I)
 _LATEST = re.compile(r"\b(?:latest|most recent|current(?:ly)?|newest|last inspection|now)\b", re.I)
 # 'the previous inspection', not 'since the previous inspection' (what changed) nor 'in the previous 18 months'.
 _PREVIOUS = re.compile(r"(?<!since the )(?<!since its )(?<!since their )(?<!since a )"
@@ -40,7 +41,7 @@ _MONTH_YEAR = re.compile(rf"\b({MONTH})\s+({YEAR})\b", re.I)
 # 'from 2015 to 2022', 'between its 2014 inspection and its 2023 one', 'from its 2015 inspection through to 2026'
 _SPAN = re.compile(rf"\b(?:from|between)\s+(?:(?:its|the|their)\s+)?({YEAR})(?:\s+[\w-]+){{0,2}}?\s+"
                    rf"(?:to|and|until|through(?:\s+to)?)\s+(?:(?:its|the|their)\s+)?({YEAR})\b"
-                   rf"|\b(since|after|before|until)\s+({YEAR})\b", re.I)
+                   rf"|\b(since|after|before|until)\s+(?:(?<=since\s)(?:its|the|their)\s+)?({YEAR})\b", re.I)
 # A framework named ('its first ILACS inspection', 'the SIF report', 'the latest focused visit'): the reports of
 # that framework only, so 'first', 'latest' and 'each' count among them.
 _FRAMEWORKS = (
