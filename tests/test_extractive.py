@@ -25,6 +25,14 @@ def test_the_kind_of_answer_is_read_from_the_question():
     assert expected_kinds("What was the average social worker caseload in 2026?") == {"number"}
 
 
+def test_a_length_of_time_written_in_words_answers_how_long():
+    question = "How long do care leavers have to wait to get a council tenancy?"
+    assert expected_kinds(question) == {"date"}
+    assert has_kind("They sometimes still have to wait between four and eight months to be allocated a home.",
+                    "date", question)
+    assert not has_kind("Care leavers have a level of priority for district council tenancies.", "date", question)
+
+
 def test_an_age_or_a_length_of_time_is_no_count_of_what_is_asked():
     question = "How many children were in care at the time of the October 2024 inspection?"
     assert not has_kind("Leaders support care leavers over 21 years and those aged 16 and 17.", "number", question)
@@ -106,6 +114,16 @@ def test_a_grade_tables_header_row_is_never_an_answer():
     passage = Passage(1, Hit(Paragraph("r:1", "r", 0, text, text, ("Inspection",), None, 1, kind="table"), report, 1.0))
     assert compose("What judgement grade did Eastshire get for overall effectiveness?", [passage]) == \
         "Overall effectiveness | Outstanding [1]."
+
+
+def test_a_reports_front_matter_answers_only_when_or_who():
+    report = make_report(texts=["Inspection dates: 11 to 22 October 2021 Lead inspector: Paula Jones, HMI. "
+                                "The services provided to care leavers have deteriorated."])
+    passages = number_passages(hits_of(report))
+    answer = compose("Knowsley's inspection of 11-22 October 2021: what happened to services for care leavers?",
+                     passages)
+    assert answer == "The services provided to care leavers have deteriorated [1]."
+    assert "Paula Jones" in compose("Who was the lead inspector of the October 2021 inspection?", passages)
 
 
 def test_a_date_is_not_the_number_a_how_many_question_asks_for():

@@ -117,8 +117,9 @@ def has_kind(sentence: str, kind: str, question: str, known: frozenset[str] = fr
     if kind == "money":
         return bool(re.search(r"£\s?\d|\b\d[\d,.]*\s?(?:million|m|k|bn|billion|pounds)\b", sentence, re.I))
     if kind == "date":
-        return bool(re.search(r"\b(?:19|20)\d\d\b|\b(?:%s)\b|\b\d+\s+(?:years?|months?|weeks?|days?)\b"
-                              % "|".join(MONTHS), sentence, re.I))
+        # 'between four and eight months' is a length of time as much as '4-8 months' is.
+        return bool(re.search(r"\b(?:19|20)\d\d\b|\b(?:%s)\b|\b(?:\d+|%s)[\s-]+(?:years?|months?|weeks?|days?)\b"
+                              % ("|".join(MONTHS), "|".join(NUMBER_WORDS)), sentence, re.I))
     asked = _question_words(question) | known
     if re.search(r"['‘\"“][A-Z][^'’\"”]{1,40}['’\"”]", sentence):
         return True                                   # a quoted name: 'Kickback'
@@ -147,6 +148,8 @@ def _question_words(question: str) -> frozenset[str]:
     return frozenset(_plain(w) for w in re.findall(r"[A-Za-z][\w'’-]*", " ".join((question, *expand(question)))))
 
 
+# A report's front matter: its dates and inspectors, never a finding.
+FRONT_MATTER = re.compile(r"^\s*(?:inspection dates?|report published|lead inspector)\b", re.I)
 _ANAPHOR = re.compile(r"^\W*(?:this|these|of these|of those|such)\b", re.I)   # not "it": most often the council
 _DATES = re.compile(rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+(?:(?:to|and|-|–)\s+\d{{1,2}}(?:st|nd|rd|th)?\s+)?)?"
                     rf"(?:{'|'.join(MONTHS)})\b|\b(?:19|20)\d\d(?:\s*[-–/]\s*\d{{2,4}})?\b", re.I)
@@ -264,6 +267,8 @@ def best_sentences(question: str, passages: Sequence[Passage], *, limit: int = M
         for position, sentence in enumerate(split_sentences(passage.text)):
             if is_instruction(sentence) or _TABLE_HEADER.match(sentence):
                 continue                            # orders inside a report, a table's header row: not an answer
+            if FRONT_MATTER.match(sentence) and not kinds & {"date", "name"}:
+                continue                            # 'Inspection dates: ... Lead inspector: ...' answers when/who only
             words = expanded_words(sentence)
             coverage = sum(weight(w) for w in core & words) / total
             context_bonus = 0.15 * sum(weight(w) for w in core & context - words) / total

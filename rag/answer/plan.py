@@ -8,6 +8,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
+from rag.answer.earlier import from_earlier_report
 from rag.answer.extractive import asks_two_things, expected_kinds
 from rag.answer.from_data import grade_phrase, judgement_plan, table_plan, year_of
 from rag.answer.plans import Group, Plan, PlanMode
@@ -99,6 +100,8 @@ def plan(searcher: Searcher, question: str, history: Sequence[dict] = (), *, k: 
         listed = tuple(h for hits in improvements.values() for h in hits)[:IMPROVEMENTS]
         result = replace(result, hits=listed + tuple(h for h in result.hits if h not in listed))
         reasons, seen = "improvements", len(listed)
+    if not reasons and (earlier := from_earlier_report(searcher, standalone, result, k)) is not None:
+        result, notes = earlier, tuple(c.note for c in earlier.choices)     # the latest report does not say
     passages = tuple(Passage(i, h) for i, h in enumerate(result.hits[:seen], start=1))
     grades, graded = _area_grades(searcher, query, result, passages, figure_too)
     group = Group(None, passages + graded, standalone, query.topic or standalone, reasons)

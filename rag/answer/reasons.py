@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rag.answer.extractive import IMPROVE, findings
+from rag.answer.extractive import FRONT_MATTER, IMPROVE, findings
 from rag.ofsted.glossary import expanded_words
 from rag.ofsted.grades import AREAS, mentions_area, same_area
 from rag.records import Paragraph, Report
@@ -22,7 +22,6 @@ _BECAUSE = re.compile(r"\bbecause\s*:\s*$", re.I)
 # area'): figures and dates, not findings, though 'no' and 'low' read like weaknesses there.
 AREA_FACTS = re.compile(r"\bin this area\b|\binformation about this (?:local authority|inspection)\b"
                         r"|\bother ofsted inspections\b|\bchildren living in\b", re.I)
-_NOT_A_FINDING = re.compile(r"^\s*(?:inspection dates?|report published|lead inspector)\b", re.I)
 BECAUSE_ITEMS = 12       # the longest 'because:' list seen in a report is about ten findings
 SECTION_OPENING = 4      # paragraphs of an area's section that open on its main findings
 
@@ -44,7 +43,7 @@ def reason_paragraphs(report: Report, areas: Sequence[str], reasons: str) -> lis
     listed = _because_list(paragraphs) if overall else []
     opening = [p for p in _opening_summary(paragraphs) if findings(p.text, reasons)
                and (overall or wanted & {a for named in areas_named(p.text) for a in same_area(named)})][:2]
-    section = [p for p in paragraphs if _under(p, patterns) and not _NOT_A_FINDING.match(p.text)
+    section = [p for p in paragraphs if _under(p, patterns) and not FRONT_MATTER.match(p.text)
                and p not in listed]
     # The opening paragraphs of a section carry its headline findings, in their order; later ones count
     # by how many findings they state.
@@ -86,7 +85,7 @@ def _opening_summary(paragraphs: Sequence[Paragraph]) -> list[Paragraph]:
     for p in paragraphs:
         if any(mentions_area(h) or IMPROVE.search(h) for h in p.headings):
             break
-        if not _NOT_A_FINDING.match(p.text):
+        if not FRONT_MATTER.match(p.text):
             out.append(p)
     return out
 
