@@ -167,3 +167,21 @@ def test_a_month_the_question_names_is_context_like_its_year():
     assert verify_claim(claim, passages, question="In the November 2014 inspection, how many children were "
                                                   "privately fostered?").verified
     assert not verify_claim(claim, passages, question="How many children were privately fostered?").verified
+
+
+def test_a_claim_that_only_says_the_question_back_is_no_evidence():
+    text = ("Services for care leavers in Derbyshire have been provided through a commissioned arrangement for "
+            "the last 12 years. The local authority took the leaving care service back in-house in July 2019.")
+    paragraph = Paragraph("r:p", "r", 0, text, text)
+    passages = [Passage(1, Hit(paragraph, Report("r", "r.pdf", "", "", "Derbyshire", "ofsted_ilacs", "2019", 2019),
+                               1.0))]
+    question = "When did Derbyshire take its leaving care service back in-house?"
+    echo = verify_claim("Yes, Ofsted found that Derbyshire took its leaving care service back in-house.", passages,
+                        question=question)
+    assert not echo.verified and "restates the question" in echo.reason
+    assert verify_claim("Derbyshire took the leaving care service back in-house in July 2019.", passages,
+                        question=question).verified                      # the date is the evidence
+    # The report's own sentence is evidence however closely the question followed its words.
+    assert verify_claim("The local authority took the leaving care service back in-house in July 2019.", passages,
+                        question="Did the local authority take the leaving care service back in-house in July 2019?"
+                        ).verified

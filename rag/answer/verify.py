@@ -9,7 +9,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from rag.answer.meaning import meaning_problem
+from rag.answer.meaning import meaning_problem, words
 from rag.ofsted.glossary import expanded_words
 from rag.ofsted.grades import normalise_grade
 from rag.records import Hit
@@ -169,7 +169,28 @@ def verify(sentence: str, cited: Sequence[Passage], context_years: frozenset[str
         return Verdict(False, problem, quotes)
     if question and not answers(sentence, question, cited):
         return Verdict(False, "it is not about what was asked", quotes)
+    if question and echoes(sentence, question, cited):
+        return Verdict(False, "it only restates the question", quotes)
     return Verdict(True, "", quotes)
+
+
+# Words a restated question adds without adding a fact: 'Yes, Ofsted found that ...', and the tenses of common
+# verbs the question asked in another ('took' for 'take').
+_ECHO_WORDS = frozenset(content_words("yes no ofsted found find finds inspection inspectors report reports council "
+                                      "local authority authority's children's services took taken got gotten made "
+                                      "did done went gone gave given kept saw seen brought held"))
+
+
+def echoes(sentence: str, question: str, cited: Sequence[Passage]) -> bool:
+    """The claim only says the question back in other order ('Derbyshire took its leaving care service back
+    in-house' to 'When did Derbyshire take its leaving care service back in-house?'): no word or number the
+    question lacks, so whatever its paragraph shares with it, it is no evidence. A report's own sentence,
+    quoted verbatim, is evidence however closely the question followed its words."""
+    plain = " ".join(words(sentence))
+    if any(plain in " ".join(words(p.text)) for p in cited):
+        return False
+    names = content_words(" ".join(p.hit.report.authority or "" for p in cited))
+    return not content_words(sentence) - expanded_words(question) - content_words(question) - names - _ECHO_WORDS
 
 
 def answers(sentence: str, question: str, cited: Sequence[Passage]) -> bool:
