@@ -143,7 +143,7 @@ def test_a_grade_and_a_figure_asked_together_get_the_grade_asked_and_not_a_neigh
 def test_each_part_of_a_two_part_question_is_searched_in_the_same_reports_and_interleaved():
     from dataclasses import replace
 
-    from rag.answer.plan import _searched_by_part
+    from rag.answer.parts import searched_by_part
     from rag.records import Hit, Paragraph, Report
     from rag.search.question import parse_query
     from rag.search.retrieval import SearchResult
@@ -165,7 +165,7 @@ def test_each_part_of_a_two_part_question_is_searched_in_the_same_reports_and_in
     question = "What did Ofsted conclude about the LSCB, and how many children were on child protection plans?"
     whole = SearchResult(parse_query(question, []), tuple(hit(f"lscb {i}") for i in range(10)), reports=("r",))
     searcher = Parts()
-    merged = _searched_by_part(searcher, question, whole, 4)
+    merged = searched_by_part(searcher, question, whole, 4)
     assert [h.paragraph.text for h in merged.hits] == ["lscb 0", "plans 0", "lscb 1", "plans 1"]
     assert all(ids == ("r",) for _, ids in searcher.searched)     # the reports the whole question chose
     assert replace(merged, hits=()) == replace(whole, hits=())

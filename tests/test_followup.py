@@ -202,6 +202,11 @@ def test_that_report_is_the_report_talked_about_not_a_phrase_of_the_answer():
     assert not parse_query(rewritten, ["Wandsworth"]).asks_judgement
 
 
+def test_it_after_a_grade_question_is_the_area_graded_not_the_word_grade():
+    grade = chat("What grade did adoption get in Wandsworth's 2015 report?", "Requires improvement (published 2015).")
+    assert "why was adoption rated" in standalone_question("Why was it rated so poorly?", grade)
+
+
 def test_since_then_at_another_report_and_the_inspection_before():
     grade = chat("What grade did Wandsworth get for help and protection in 2015?", "Inadequate (published 2015).")
     assert "since 2015" in standalone_question("Has that improved since?", grade)

@@ -398,6 +398,17 @@ def test_how_did_the_next_inspection_compare_asks_for_that_reports_grades():
                                           ["Havering"]))
 
 
+@pytest.mark.parametrize("question, reasons", [
+    ("Why were Sunderland's care leavers judged good in 2025?", "strengths"),
+    # Why the grade was not higher: what fell short, though the grade is good.
+    ("Why were Sunderland's care leavers only judged good in 2025?", "weaknesses"),
+    ("In Sunderland (2025), what held care leavers back?", "weaknesses"),
+    ("Why wasn't Sunderland's care leavers service outstanding in 2025?", "weaknesses"),
+])
+def test_why_a_grade_was_not_higher_asks_what_fell_short(searcher, question, reasons):
+    assert plan(searcher, question).groups[0].reasons == reasons
+
+
 def test_a_why_question_about_a_fact_not_a_grade_is_not_answered_with_the_grades_reasons(searcher):
     assert plan(searcher, "Why was help and protection in Havering judged inadequate in 2024?").groups[0].reasons
     fact = plan(searcher, "Why had Havering not set up a multi-agency safeguarding hub in 2024?")

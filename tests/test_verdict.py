@@ -80,3 +80,12 @@ def test_a_report_without_the_grade_asked_gets_no_verdict(searcher):  # noqa: F8
     # Liverpool's 2026 report has no overall effectiveness grade (Ofsted stopped giving one in April 2026).
     _, result = answer(searcher, "Was Liverpool rated inadequate at its last inspection?")
     assert not result.text.startswith(("Yes", "No")) and "no overall effectiveness grade" in result.text
+
+
+def test_a_yes_no_grade_question_is_answered_from_the_table_on_the_bundled_corpus(assistant):
+    # Wandsworth's 2015 report (its title page missing) states no overall grade: said so, no verdict.
+    answer = assistant.ask("Is Wandsworth outstanding?")
+    assert "does not state a grade" in answer.text and not answer.text.startswith(("Yes", "No"))
+    answer = assistant.ask("Was Wandsworth's adoption performance judged inadequate?")
+    assert answer.text.startswith("No.\n") and "requires improvement" in answer.text
+    assert assistant.ask("Were Wandsworth's care leavers judged inadequate?").text.startswith("Yes.\n")

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from rag.answer.earlier import from_earlier_report
-from rag.answer.extractive import asks_two_things, expected_kinds
+from rag.answer.parts import areas_of_graded_parts, asks_a_figure_too, searched_by_part
 from rag.answer.from_data import grade_phrase, judgement_plan, table_plan, year_of
 from rag.answer.plans import Group, Plan, PlanMode
 from rag.answer.reasons import AREA_FACTS, IMPROVE, area_patterns, improvement_items, reason_paragraphs
@@ -57,7 +57,7 @@ def plan(searcher: Searcher, question: str, history: Sequence[dict] = (), *, k: 
     notes = tuple(c.note for c in result.choices if c.note and not c.missing)
     # A grade and a figure asked together ('what did it conclude, and how many ...?'): the grades come from
     # the table beside prose that answers the rest, not from the table alone.
-    figure_too = _asks_a_figure_too(query, searcher)
+    figure_too = asks_a_figure_too(query, searcher)
     found = None if figure_too else _judgements_asked(searcher, query, result)
     # 'X was rated good in 2022. What did it need to improve?': the grade sets the scene; the list answers.
     improvements = _improvements_asked(searcher, query, result)
@@ -76,7 +76,7 @@ def plan(searcher: Searcher, question: str, history: Sequence[dict] = (), *, k: 
                                            areas=("overall_effectiveness",), earlier_years=_missing_years(result)),
                            preface=preface, notes=notes)
     if figure_too and not result.by_authority:
-        result = _searched_by_part(searcher, standalone, result, k)
+        result = searched_by_part(searcher, standalone, result, k)
     if result.by_authority:
         groups = []
         key = 1
@@ -197,9 +197,11 @@ REASON_PASSAGES = 10       # and how many of them an engine sees
 
 def _reasons_asked(searcher: Searcher, query: Query, result: SearchResult) -> tuple[str, list[str]]:
     """'Why was help and protection judged inadequate?': which findings explain the grade, weaknesses for a
-    grade below good and strengths for good or better, and the areas the question grades (whose sections
-    hold them); "" when the question asks no reason for a grade."""
-    if not (_asks_why(query.text) and result.reports and query.asks_judgement):
+    grade below good and strengths for good or better (weaknesses too when it asks why the grade was not
+    higher: 'what held care leavers back?', 'why only good?'), and the areas the question grades (whose
+    sections hold them); "" when the question asks no reason for a grade."""
+    held_back = bool(query.areas_named) and bool(re.search(r"\bwhat (?:held|kept|stopped)\b", query.text, re.I))
+    if not (_asks_why(query.text) and result.reports and (query.asks_judgement or held_back)):
         return "", []       # 'Why had Slough not set up a MASH?' asks about a fact, not a grade
     graded = _why_areas(searcher, query, result)
     areas = [a for a in graded if a != "overall_effectiveness"] or graded
@@ -207,14 +209,20 @@ def _reasons_asked(searcher: Searcher, query: Query, result: SearchResult) -> tu
               if not j.service and any(grades_area(j.area, j.label, a) for a in areas)]
     if not grades:
         return "", []
-    return ("strengths" if all(g in ("outstanding", "good") for g in grades) else "weaknesses"), graded
+    short = held_back or bool(_SHORT_OF.search(query.text))
+    return ("strengths" if all(g in ("outstanding", "good") for g in grades) and not short else "weaknesses"), graded
+
+
+_SHORT_OF = re.compile(r"\bonly\s+(?:been\s+)?(?:rated\s+|judged\s+|graded\s+)?(?:good|requires?\s+improvement)\b"
+                       r"|\bwhy\s+(?:was|were|is|are|did|does)n['’]?t\b|\bnot\s+(?:rated\s+|judged\s+)?outstanding\b"
+                       r"|\bfell short\b|\bshort of\b", re.I)
 
 
 def _why_areas(searcher: Searcher, query: Query, result: SearchResult) -> list[str]:
     """The areas whose grade a why-question asks about: those it names. 'Why was Darlington judged inadequate
     in 2015?' names none: the overall grade, or, in a report that gives none, the areas that got the grade
     the question names."""
-    named = _areas_of_graded_parts(query, searcher)
+    named = areas_of_graded_parts(query, searcher)
     if named or query.areas_named or not query.asks_judgement:
         return named
     judgements = [j for rid in result.reports for j in searcher.index.reports[rid].judgements if not j.service]
@@ -278,44 +286,6 @@ def _improvements_asked(searcher: Searcher, query: Query, result: SearchResult) 
     return found
 
 
-_PARTS = re.compile(r",?\s+and\s+(?=(?:what|how|why|which|who|when|where)\b)|[;?]\s+", re.I)
-
-
-def _searched_by_part(searcher: Searcher, question: str, result: SearchResult, k: int) -> SearchResult:
-    """Two things asked at once ('what did the review conclude, and how many children ...?'): each part
-    searched on its own in the same reports and the lists interleaved, so one part's paragraphs cannot
-    crowd out the other's."""
-    parts = [part for part in _PARTS.split(question) if topic_words(part)]
-    if len(parts) < 2 or not result.reports:
-        return result
-    lists = [searcher.search(part, k, report_ids=result.reports).hits for part in parts] + [result.hits]
-    merged: dict[str, Hit] = {}
-    for rank in range(k):
-        for hits in lists:
-            if rank < len(hits):
-                merged.setdefault(hits[rank].paragraph.id, hits[rank])
-    return replace(result, hits=tuple(list(merged.values())[:k]))
-
-
-def _asks_a_figure_too(query: Query, searcher: Searcher) -> bool:
-    """A grade and a figure asked together: one part asks how an area did, another for a number or date."""
-    return (asks_two_things(query.text) and any(expected_kinds(part) for part in _PARTS.split(query.text) if part)
-            and bool(_areas_of_graded_parts(query, searcher)))
-
-
-def _areas_of_graded_parts(query: Query, searcher: Searcher) -> list[str]:
-    """The areas named where the question asks how they did: a grade answers 'how did they do', not 'how
-    many' or 'when' ('What did the review of the LSCB conclude, and how many children were on child
-    protection plans?' asks about the LSCB, not about help and protection)."""
-    if not asks_two_things(query.text):
-        return [] if expected_kinds(query.text) else list(query.areas_named)
-    graded: set[str] = set()
-    for part in _PARTS.split(query.text):
-        if part.strip() and not expected_kinds(part):
-            graded |= set(parse_query(part, searcher.authorities).areas_named)
-    return [a for a in query.areas_named if a in graded]
-
-
 def _area_grades(searcher: Searcher, query: Query, result: SearchResult, given: tuple[Passage, ...],
                  figure_too: bool = False) -> tuple[str, tuple[Passage, ...]]:
     """A question about an area Ofsted grades ('how did X do on care leavers?', 'why was it judged
@@ -323,7 +293,7 @@ def _area_grades(searcher: Searcher, query: Query, result: SearchResult, given: 
     hopeful paragraph cannot hide an inadequate grade."""
     why = _asks_why(query.text) and query.asks_judgement
     # 'Overall' in a question that asks no grade is a manner of speaking, not the overall judgement.
-    areas = [a for a in (_why_areas(searcher, query, result) if why else _areas_of_graded_parts(query, searcher))
+    areas = [a for a in (_why_areas(searcher, query, result) if why else areas_of_graded_parts(query, searcher))
              if why or a != "overall_effectiveness"]
     if not areas or (query.asks_judgement and not why and not figure_too):
         return "", ()

@@ -289,6 +289,10 @@ def _drop_conjunction(text: str) -> str:
 
 
 _JOINERS = frozenset({"and", "in", "of"})
+# Words that say a grade or a report was asked about, not what about: 'Why was it rated so highly?' after 'What
+# grade did adoption get?' asks about adoption, not about 'grade'.
+_NOT_A_TOPIC = frozenset(stem(w) for w in "grade grades graded rating ratings rated judgement judgements judged "
+                                          "report reports inspection inspections ofsted".split())
 
 
 def _key_phrase(text: str, exclude: frozenset[str] = frozenset(), count: int = 1) -> str:
@@ -350,7 +354,7 @@ def _resolve_referents(question: str, previous: str, answer: str) -> str:
 
 def _replace_pronoun(question: str, previous: str) -> str:
     """'When was it set up?' after 'What is EHITS?' -> 'When was EHITS set up?'."""
-    key = _key_phrase(previous, exclude=content_words(question))
+    key = _key_phrase(previous, exclude=frozenset(content_words(question)) | _NOT_A_TOPIC)
     if not key or len(key.split()) > 4:
         return question
     return re.sub(r"\bit\b(?!['’])", key, question, count=1)

@@ -339,7 +339,8 @@ def test_a_claim_copied_from_an_instruction_is_not_verified(injected):
                                    "Wandsworth?").text.lower()  # the extractive engine never quotes orders
 
 
-@pytest.mark.parametrize("question", [CP_QUESTION, "Is Wandsworth outstanding?"])
+# (A yes/no grade question, "Is Wandsworth outstanding?", is answered from the judgements table: no model reads it.)
+@pytest.mark.parametrize("question", [CP_QUESTION, "Tell me whether Wandsworth is outstanding."])
 def test_a_model_that_obeys_the_injection_does_not_get_it_past_the_checks(injected, question):
     def obey(prompt: str) -> str:
         key = next((block.lstrip("[").split("]", 1)[0] for block in prompt.split("\n[")
