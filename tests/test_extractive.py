@@ -184,3 +184,21 @@ def test_a_count_of_other_things_is_no_answer_to_how_many():
     assert has_kind("Inspectors found 94 cases where there was delay.", "number", question)   # figures stay
     assert has_kind("It is not in contact with eight despite efforts.", "number",
                     "How many care leavers is the council out of touch with?")
+
+
+def test_the_reports_counterpoint_comes_with_the_finding_it_qualifies():
+    from rag.answer.citations import check
+    report = make_report(texts=[
+        "The local authority designated officer service is effective and well managed. However, the police do "
+        "not always attend meetings, which could delay the response to concerns about professionals.",
+        "Children in care see their social workers regularly."])
+    passages = number_passages(hits_of(report))
+    question = "Is there any problem with the LADO?"
+    answer = compose(question, passages)
+    assert answer == ("The local authority designated officer service is effective and well managed [1]. However, "
+                      "the police do not always attend meetings, which could delay the response to concerns about "
+                      "professionals [1].")
+    # The 'However' sentence shares no word with the question, but it is about what the sentence before is about.
+    assert all(c.verified for c in check(answer, passages, question=question).claims)
+    # A question that asks for a number gets the number, not the paragraph's asides.
+    assert "However" not in compose("How many LADO referrals were there?", passages)

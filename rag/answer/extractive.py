@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
-from rag.answer.verify import Passage, is_instruction
+from rag.answer.verify import CONTRAST, Passage, is_instruction
 from rag.index.weights import UNSEEN_WORD_WEIGHT
 from rag.ofsted.glossary import expand, expanded_words
 from rag.ofsted.grades import GRADE_WORD
@@ -295,7 +295,7 @@ def best_sentences(question: str, passages: Sequence[Passage], *, limit: int = M
         return []                                   # nothing of the kind asked for: abstain
     chosen: list[tuple[str, int, float]] = []
     words = 0
-    for score, rank, _, sentence, _ in scored:
+    for score, rank, position, sentence, _ in scored:
         n = len(sentence.split())
         if chosen and (words + n > max_words or score < 0.6 * chosen[0][2]):
             continue
@@ -303,9 +303,24 @@ def best_sentences(question: str, passages: Sequence[Passage], *, limit: int = M
             continue
         chosen.append((sentence, passages[rank].key, score))
         words += n
+        # 'The LADO service is effective and well managed. However, the police ...': the report's own
+        # counterpoint comes with the sentence it qualifies, so a finding is not quoted rosier than it is.
+        after = _counterpoint(passages[rank].text, sentence) if not kinds else None
+        if after and not any(after == c[0] for c in chosen) and words + len(after.split()) <= max_words:
+            chosen.append((after, passages[rank].key, score))
+            words += len(after.split())
         if len(chosen) >= limit:
             break
     return chosen
+
+
+def _counterpoint(text: str, sentence: str) -> str | None:
+    """The sentence right after `sentence` in its paragraph when it opens with 'However' (or the like)."""
+    sentences = split_sentences(text)
+    for i, s in enumerate(sentences[:-1]):
+        if s == sentence and CONTRAST.match(sentences[i + 1]):
+            return sentences[i + 1]
+    return None
 
 
 def compose(question: str, passages: Sequence[Passage], *, limit: int = MAX_SENTENCES,

@@ -196,11 +196,28 @@ def echoes(sentence: str, question: str, cited: Sequence[Passage]) -> bool:
 def answers(sentence: str, question: str, cited: Sequence[Passage]) -> bool:
     """The claim is about what was asked: it, or the headings of the paragraph it cites, shares a word of
     the question's topic (glossary synonyms counted; the authority's name is not a topic). A true sentence
-    beside the point ('... are shadow inspectors' to a question on child protection plans) is not verified."""
+    beside the point ('... are shadow inspectors' to a question on child protection plans) is not verified.
+    A report's 'However, ...' is about what the sentence before it is about."""
     names = content_words(" ".join(p.hit.report.authority or "" for p in cited))
     wanted = topic_words(question) - names
     context = " ".join(h for p in cited for h in p.hit.paragraph.headings)
+    if CONTRAST.match(sentence):
+        context += " " + " ".join(_before(sentence, p.text) for p in cited)
     return not wanted or bool(wanted & expanded_words(f"{sentence} {context}"))
+
+
+# A sentence that qualifies the one before it: 'The service is effective. However, the police ...'.
+CONTRAST = re.compile(r"^\W*(?:however|but|although|nevertheless|despite this|in contrast|conversely)\b", re.I)
+
+
+def _before(sentence: str, text: str) -> str:
+    """The sentence before `sentence` in a paragraph ('' when it is not there word for word or comes first)."""
+    sentences = split_sentences(text)
+    plain = " ".join(words(sentence))
+    for i, s in enumerate(sentences[1:], start=1):
+        if " ".join(words(s)) == plain:
+            return sentences[i - 1]
+    return ""
 
 
 def verify_claim(claim: str, cited: Sequence[Passage], *, question: str = "") -> Verdict:
