@@ -56,3 +56,33 @@ def test_a_because_list_gives_the_reasons_for_the_overall_grade():
     assert texts[:2] == ["There are widespread and serious concerns about the protection of children.",
                          "Frequent changes of social workers mean plans lose momentum and delay is not challenged."]
     assert "Prevent unnecessary drift and delay." not in texts
+
+
+def test_an_improvement_lists_lead_ins_are_not_items_and_say_when():
+    from rag.answer.extractive import compose
+    from rag.answer.reasons import improvement_items
+    from rag.answer.verify import Passage
+    from rag.records import Hit
+    areas = ("Areas for improvement",)
+    paragraphs = [Paragraph("r:0", "r", 0, "In order to improve the quality of provision, the local authority should "
+                            "take the following action.", "", areas)]
+    for i, (when, item) in enumerate([("Immediately:", "improve the quality of supervision in casework"),
+                                      ("Immediately:", "ensure that the voice of the child informs care planning"),
+                                      ("Within three months:", "improve the timeliness of care proceedings")], 1):
+        paragraphs.append(Paragraph(f"r:{i}", "r", i, item, item, areas, kind="bullet", lead_in=when))
+    older = Report("r", "r.pdf", "0" * 64, "", "Testshire", "ofsted_lac", "2013-08-23", 2013,
+                   paragraphs=tuple(paragraphs))
+    assert [p.text for p in improvement_items(older)] == [p.text for p in paragraphs[1:]]
+    immediate = improvement_items(older, {"immediat"})
+    assert [p.id for p in immediate] == ["r:1", "r:2"]
+    # Each item is a sentence of the answer, capitalised, with its own key.
+    passages = [Passage(k, Hit(p, older, 1.0)) for k, p in enumerate(immediate, 1)]
+    assert compose("What had to improve immediately?", passages, reasons="improvements") == (
+        "Improve the quality of supervision in casework [1]. Ensure that the voice of the child informs care "
+        "planning [2].")
+
+
+def test_what_it_had_to_improve_asks_for_the_list():
+    from rag.answer.plan import _IMPROVEMENTS_ASKED
+    assert _IMPROVEMENTS_ASKED.search("What did the 2013 inspection say Kent had to improve immediately?")
+    assert not _IMPROVEMENTS_ASKED.search("Had Kent improved by 2017?")

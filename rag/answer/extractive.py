@@ -334,6 +334,9 @@ def compose(question: str, passages: Sequence[Passage], *, limit: int = MAX_SENT
 
 def _cite(sentence: str, key: int) -> str:
     sentence = sentence.strip()
+    # A list item written in lower case ('improve the quality of supervision') starts a sentence of the answer:
+    # capitalised, it reads as one and is checked as one, not run into the item before it.
+    sentence = sentence[:1].upper() + sentence[1:]
     match = re.search(r"([.!?])[\"'”’)]?$", sentence)
     if match:
         return f"{sentence[:match.start()]} [{key}]{sentence[match.start():]}"

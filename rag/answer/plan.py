@@ -18,7 +18,7 @@ from rag.ofsted.grades import GRADE_WORD, grades_area, normalise_grade, same_are
 from rag.ofsted.table import report_day
 from rag.records import NOT_IN_REPORTS, Hit, Judgement
 from rag.search.followup import standalone_question
-from rag.search.grammar import QUESTION_NOISE, last_sentence, topic_words
+from rag.search.grammar import QUESTION_NOISE, YEAR, last_sentence, topic_words
 from rag.search.national import national_question
 from rag.search.question import Query, parse_query
 from rag.search.reports import date_cue
@@ -257,6 +257,7 @@ _IMPROVEMENTS_ASKED = re.compile(
     r"(?:improvement|development|action)\b|\brecommend(?:ation)?s?\b|\bimprovements? (?:were |are |was |is )?"
     r"(?:needed|required|recommended|called for)\b|\bwhat (?:improvements|actions)\b"
     r"|\b(?:should|must|ought to) (?:\w+ ){0,3}improve\b|\bpriorit(?:y|ies) for (?:improvement|action)\b"
+    r"|\b(?:had|has|have|having) to improve\b"
     r"|\b(?:want|wants|wanted|ask|asks|asked|expect|expects|expected|tell|tells|told|advise[sd]?|urge[sd]?)\b"
     r"[^?.]{0,40}\bto improve\b", re.I)
 _IMPROVEMENT_TALK = frozenset(content_words("need needs needed improve improvement improvements area areas action "
@@ -275,6 +276,9 @@ def _improvements_asked(searcher: Searcher, query: Query, result: SearchResult) 
     # What the last sentence asks about ('... rated good in 2022. What did each need to improve for care
     # leavers?'): the items that name most of it.
     last = last_sentence(query.topic or query.text)
+    # 'the 2013 looked after children inspection' says which report, not what about.
+    last = re.sub(rf"\b(?:the|its|their)\s+(?:{YEAR}\s+)?(?:[\w'’-]+\s+){{1,4}}?(?:inspection|report|review|visit)\b",
+                  " ", last, flags=re.I)
     about = topic_words(last) - _IMPROVEMENT_TALK - _GRADE_TALK
     found: dict[str, tuple[Hit, ...]] = {}
     for rid in result.reports:

@@ -91,7 +91,9 @@ def _opening_summary(paragraphs: Sequence[Paragraph]) -> list[Paragraph]:
 
 
 # The time-frame lines a list of what needs to improve is grouped under ('Immediately:', 'Within three months:').
-_NOT_AN_ITEM = re.compile(r"^\s*(?:immediately|within (?:\w+ )+(?:months?|weeks?))\s*:?\s*$", re.I)
+# A list's lead-ins, not its items: 'Immediately:', 'Within three months:', '... should take the following action.'
+_NOT_AN_ITEM = re.compile(r"^\s*(?:immediately|within (?:\w+ )+(?:months?|weeks?))\s*:?\s*$"
+                          r"|^.*\bthe following(?: \w+){0,2}\s*[.:]?\s*$", re.I)
 
 
 def improvement_items(report: Report, about: set[str] | frozenset[str] = frozenset()) -> list[Paragraph]:
@@ -100,6 +102,7 @@ def improvement_items(report: Report, about: set[str] | frozenset[str] = frozens
     'even though' are no topic)."""
     items = [p for p in report.paragraphs if any(IMPROVE.search(h) for h in p.headings)
              and not _NOT_AN_ITEM.match(p.text)]
-    named = {p.id: len(about & expanded_words(" ".join((*p.headings[1:], p.text)))) for p in items}
+    # An item's lead-in ('Immediately:') says when, so 'what had to improve immediately?' finds its items.
+    named = {p.id: len(about & expanded_words(" ".join((*p.headings[1:], p.lead_in, p.text)))) for p in items}
     most = max(named.values(), default=0)
     return [p for p in items if named[p.id] == most] if most else items
