@@ -44,6 +44,9 @@ def test_an_age_or_a_length_of_time_is_no_count_of_what_is_asked():
     assert expected_kinds("What social worker vacancy rate did Ofsted report for Northumberland?") == {"number"}
     assert expected_kinds("What was Rutland County Council's annual budget for children's social care?") == {"money"}
     assert expected_kinds("What did inspectors say about the rate of progress?") == set()
+    assert expected_kinds("What was the social worker vacancy rate at the 2025 inspection?") == {"number"}
+    assert expected_kinds("How big was the budget gap when the council issued its section 114 notice?") == {"money"}
+    assert expected_kinds("How big is the fostering team?") == {"number"}
 
 
 def test_a_name_is_a_proper_name_not_a_job_title():

@@ -396,6 +396,20 @@ def test_how_did_the_next_inspection_compare_asks_for_that_reports_grades():
                                       "2018)?", ["Havering"]))
     assert not _asks_overview(parse_query("In Havering, how did caseloads compare at the next inspection?",
                                           ["Havering"]))
+    # Who did better, and a date that only says which reports: still their grades.
+    assert _asks_overview(parse_query("Which did better at their 2022 ILACS inspections, Hackney or Havering?",
+                                      ["Hackney", "Havering"]))
+    assert _asks_overview(parse_query("Hackney and Camden both had reports out on 2 May 2024 - how did they "
+                                      "compare?", ["Hackney", "Camden"]))
+
+
+def test_what_ofsted_said_about_an_authoritys_childrens_services_is_the_whole_report(searcher):
+    from rag.answer.plan import _asks_summary
+    assert _asks_summary("What did Ofsted say about Nottingham's children's services in 2016?")
+    assert not _asks_summary("What did Ofsted say about care leavers in Nottingham in 2016?")
+    the_plan = plan(searcher, "What did Ofsted say about Hackney children's services in 2022?")
+    assert the_plan.mode == PlanMode.JUDGEMENT and {j.report for j in the_plan.judgements} == {"hackney-2019",
+                                                                                            "hackney-2024"}
 
 
 @pytest.mark.parametrize("question, reasons", [

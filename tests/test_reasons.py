@@ -85,4 +85,6 @@ def test_an_improvement_lists_lead_ins_are_not_items_and_say_when():
 def test_what_it_had_to_improve_asks_for_the_list():
     from rag.answer.plan import _IMPROVEMENTS_ASKED
     assert _IMPROVEMENTS_ASKED.search("What did the 2013 inspection say Kent had to improve immediately?")
+    assert _IMPROVEMENTS_ASKED.search("It was outstanding across the board - was there anything Ofsted still wanted "
+                                      "improved?")
     assert not _IMPROVEMENTS_ASKED.search("Had Kent improved by 2017?")

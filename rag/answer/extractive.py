@@ -32,13 +32,15 @@ def expected_kinds(question: str) -> set[str]:
     """What sorts of thing answer the question: numbers, dates, names (several for a two-part question)."""
     q = question.lower()
     kinds: set[str] = set()
-    if re.search(r"\bhow much\b.*\b(?:spend|spent|cost|budget|fund|funding|pay|paid|invest|money|savings?)\b"
+    if re.search(r"\bhow (?:much|big|large)\b.*\b(?:spend|spent|cost|budget|fund|funding|pay|paid|invest|money"
+                 r"|savings?|gap|deficit|overspend)\b"
                  r"|\bwhat (?:was|is|were|are) (?:[\w'’-]+ ){0,4}(?:budgets?|spend|spending|expenditure)\b", q):
         return {"money"}
-    if re.search(r"\bhow (?:many|much)\b"
+    if re.search(r"\bhow (?:many|much|big|large)\b"
                  r"|\bwhat (?:[\w'’-]+ ){0,3}(?:percentage|proportion|share|number|rate|ratio)s?\b"
                  r"|\bby how much\b"
-                 r"|\bwhat (?:was|is|were) the (?:rate|number|percentage|proportion)\b"
+                 r"|\bwhat (?:was|is|were|are) (?:the |its |their )?(?:[\w'’-]+ ){0,4}(?:rate|number|percentage"
+                 r"|proportion|ratio)s?\b"
                  r"|\bwhat (?:was|is|were|are) (?:the |its |their )?(?:average|mean|median)\b", q):
         kinds.add("number")
     if re.search(rf"(?:^|[,;] |\band )(?:since )?{_WHEN_ASKED}|\bwhat (?:year|date|month)\b|\bhow long\b", q):

@@ -18,12 +18,12 @@ from rag.ofsted.grades import GRADE_WORD, grades_area, normalise_grade, same_are
 from rag.ofsted.table import report_day
 from rag.records import NOT_IN_REPORTS, Hit, Judgement
 from rag.search.followup import standalone_question
-from rag.search.grammar import QUESTION_NOISE, YEAR, last_sentence, topic_words
+from rag.search.grammar import MONTH, QUESTION_NOISE, YEAR, last_sentence, topic_words
 from rag.search.national import national_question
 from rag.search.question import Query, parse_query
 from rag.search.reports import date_cue
 from rag.search.retrieval import Searcher, SearchResult
-from rag.text.words import STOP_WORDS, content_words
+from rag.text.words import MONTHS, STOP_WORDS, content_words
 
 __all__ = ["Group", "Plan", "PlanMode", "grade_phrase", "plan", "table_plan"]
 
@@ -147,7 +147,10 @@ _SUMMARY = re.compile(r"\bsummar(?:ise|ize|y)\b|\boverview\b|\b(?:main|key|overa
                       r"|\bwhat did\b[^?]{0,100}\b(?:inspection|inspectors|ofsted|report|visit)\b[^?]{0,80}?"
                       r"\b(?:find|say|conclude)\b"
                       r"(?:\s+(?:when|at|in|during|from|on)\b(?![^?]*\babout\b)[^?]*)?\s*\??\s*$"
-                      r"|\bhow did\b.{1,60}\bdo\b(?!\s+(?:on|for|with|about|in (?:relation|respect)))", re.I)
+                      r"|\bhow did\b.{1,60}\bdo\b(?!\s+(?:on|for|with|about|in (?:relation|respect)))"
+                      # 'What did Ofsted say about Nottingham's children's services in 2016?': the whole service.
+                      r"|\bwhat did\b[^?]{0,60}\b(?:say|find|conclude|think)\s+(?:about|of)\s+(?:[\w'’,&-]+\s+){0,6}?"
+                      r"children['’]?s\s+services\b(?:\s+(?:in|at|during)\b[^?]*)?\s*\??\s*$", re.I)
 
 
 def _asks_summary(question: str) -> bool:
@@ -158,14 +161,16 @@ def _asks_summary(question: str) -> bool:
 
 _GRADE_TALK = frozenset(content_words("grade grades graded judgement judgements judged rating ratings rated latest "
                                       "recent current most overall next previous prior before after result results "
-                                      "outcome one"))
+                                      "outcome one better worse best worst fared higher lower "
+                                      "ILACS SIF published out " + " ".join(MONTHS)))
 
 
 def _asks_overview(query: Query) -> bool:
     """'How did Kent and Essex compare?', 'Compare the latest grades for Dorset and Bristol.': authorities
     named and nothing asked about them but their grades, in the question's last sentence (one before it may
     only set the scene)."""
-    last = last_sentence(query.topic)
+    # 'both had reports out on 13 January 2025': a date says which reports, not what about them.
+    last = re.sub(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?={MONTH}\b)", " ", last_sentence(query.topic), flags=re.I)
     return bool(query.authorities) and not topic_words(last) - _GRADE_TALK
 
 
@@ -257,7 +262,8 @@ _IMPROVEMENTS_ASKED = re.compile(
     r"(?:improvement|development|action)\b|\brecommend(?:ation)?s?\b|\bimprovements? (?:were |are |was |is )?"
     r"(?:needed|required|recommended|called for)\b|\bwhat (?:improvements|actions)\b"
     r"|\b(?:should|must|ought to) (?:\w+ ){0,3}improve\b|\bpriorit(?:y|ies) for (?:improvement|action)\b"
-    r"|\b(?:had|has|have|having) to improve\b"
+    r"|\b(?:had|has|have|having) to improve\b|\b(?:want|wants|wanted|need|needs|needed)\s+(?:\w+\s+){0,2}"
+    r"improv(?:ed|ing)\b|\banything\b[^?.]{0,40}\bimprov(?:e|ed|ing)\b"
     r"|\b(?:want|wants|wanted|ask|asks|asked|expect|expects|expected|tell|tells|told|advise[sd]?|urge[sd]?)\b"
     r"[^?.]{0,40}\bto improve\b", re.I)
 _IMPROVEMENT_TALK = frozenset(content_words("need needs needed improve improvement improvements area areas action "
