@@ -244,8 +244,8 @@ class Assistant:
         out, used = [], False
         for index, (group, text, done) in enumerate(zip(the_plan.groups, texts, checked)):
             # The grade lines come from the table, not the model: a why-answer needs a verified reason too.
-            written = [c for c in done.claims
-                       if not (the_plan.grades and c.sentence.rstrip(".") in the_plan.grades)]
+            stated = f"{the_plan.grades}\n{group.grades}"
+            written = [c for c in done.claims if not (stated.strip() and c.sentence.rstrip(".") in stated)]
             if not group.passages or any(c.verified and (group.reasons or on_topic(c.sentence, group.topic))
                                          for c in written):
                 out.append(done)

@@ -26,6 +26,18 @@ def test_a_rosy_answer_on_an_area_carries_the_areas_grade_from_the_table(default
     assert answer.claims[0].verified and "care leavers" in answer.citations[0].paragraph.text.lower()
 
 
+def test_each_cell_of_a_comparison_on_an_area_carries_that_authoritys_grade(default_settings):
+    bot = Assistant(default_settings, engine=scripted_engine(ScriptedChatModel(script=rosy)))
+    answer = bot.ask("Compare services for care leavers in Wandsworth and Windsor and Maidenhead.")
+    cells = dict(zip(answer.table[0][1:], answer.table[1][1:]))
+    assert re.match(r"Experiences and progress of care leavers — inadequate \(2015\) \[\d\]", cells["Wandsworth"])
+    assert re.match(r"Experiences and progress of care leavers — requires improvement \(2015\) \[\d\]",
+                    cells["Windsor and Maidenhead"])
+    graded = [c for c in answer.claims if "— inadequate" in c.sentence or "— requires improvement" in c.sentence]
+    assert len(graded) == 2 and all(c.verified for c in graded)
+    assert len({c.n for c in answer.citations}) == len(answer.citations)      # one key per paragraph, in order
+
+
 def test_a_why_question_gets_the_grade_and_the_reasons(default_settings):
     model = ScriptedChatModel(script=lambda prompt: "Because of weaknesses found by inspectors.")
     bot = Assistant(default_settings, engine=scripted_engine(model))

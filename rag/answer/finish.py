@@ -26,6 +26,8 @@ def check_groups(p: Plan, texts: Sequence[str]) -> list[Checked]:
             text = f"{p.grades}\n{text}"       # the grade from the table first, then the prose
         if p.mode == PlanMode.COMPARE:
             body = text.strip() if text.strip() and NOT_IN_REPORTS.lower() not in text.lower() else REPORT_SILENT
+            if group.grades:        # the cell's grade from the table first; a silent report's cell is its grade
+                body = group.grades if body == REPORT_SILENT else f"{group.grades} {body}"
             text = re.sub(r"\s*\n+\s*", " ", body)
         # What reaches the reader is borne out by a paragraph: an unsupported sentence is left out of the
         # text and kept, with why, among the answer's claims.

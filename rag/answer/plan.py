@@ -9,12 +9,13 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from rag.answer.earlier import from_earlier_report
-from rag.answer.parts import areas_of_graded_parts, asks_a_figure_too, searched_by_part
 from rag.answer.from_data import grade_phrase, judgement_plan, table_plan, year_of
+from rag.answer.parts import areas_of_graded_parts, asks_a_figure_too, searched_by_part
 from rag.answer.plans import Group, Plan, PlanMode
-from rag.answer.reasons import AREA_FACTS, IMPROVE, area_patterns, improvement_items, reason_paragraphs
+from rag.answer.reasons import improvement_items
 from rag.answer.verify import Passage
-from rag.ofsted.grades import GRADE_WORD, grades_area, normalise_grade, same_area
+from rag.answer.why import REASON_PASSAGES, asks_why, reasons_asked, reasons_first, why_areas
+from rag.ofsted.grades import grades_area, same_area
 from rag.ofsted.table import report_day
 from rag.records import NOT_IN_REPORTS, Hit, Judgement
 from rag.search.followup import standalone_question
@@ -61,7 +62,7 @@ def plan(searcher: Searcher, question: str, history: Sequence[dict] = (), *, k: 
     found = None if figure_too else _judgements_asked(searcher, query, result)
     # 'X was rated good in 2022. What did it need to improve?': the grade sets the scene; the list answers.
     improvements = _improvements_asked(searcher, query, result)
-    if found is not None and not _asks_why(standalone) and not improvements:
+    if found is not None and not asks_why(standalone) and not improvements:
         return replace(judgement_plan(question, standalone, result, found, searcher), preface=preface,
                        notes=notes)
     course = found is None and _asks_course(query)
@@ -87,13 +88,16 @@ def plan(searcher: Searcher, question: str, history: Sequence[dict] = (), *, k: 
             key += len(passages)
             groups.append(Group(authority, passages, _for_authority(query, authority), query.topic or query.text,
                                 "improvements" if listed else ""))
+        for i, group in enumerate(groups):
+            groups[i] = _with_area_grade(searcher, query, result, group, figure_too, key)
+            key += len(groups[i].passages) - len(group.passages)
         return Plan(question, standalone, result, PlanMode.COMPARE, tuple(groups), preface=preface, notes=notes)
     over_time = _per_report(searcher, standalone, query, result, context_k) if not improvements else ()
     if over_time:
         return Plan(question, standalone, result, PlanMode.COMPARE, over_time, preface=preface, notes=notes)
-    reasons, reason_areas = _reasons_asked(searcher, query, result)
+    reasons, reason_areas = reasons_asked(searcher, query, result)
     if reasons:
-        result = _reasons_first(searcher, standalone, result, reason_areas, reasons, k)
+        result = reasons_first(searcher, standalone, result, reason_areas, reasons, k)
     seen = max(context_k, REASON_PASSAGES) if reasons else context_k
     if improvements and not reasons:
         # The report's own list is the answer: its items only, not the search's other paragraphs.
@@ -115,7 +119,7 @@ def _per_report(searcher: Searcher, question: str, query: Query, result: SearchR
     searched on its own and answered on its own line, so the report that matches best cannot crowd out the
     others. Empty for any other question."""
     choices = [c for c in result.choices if c.reports]
-    if len(choices) != 1 or not choices[0].timeline or len(choices[0].reports) < 2 or _asks_why(question):
+    if len(choices) != 1 or not choices[0].timeline or len(choices[0].reports) < 2 or asks_why(question):
         return ()
     per = max(2, min(3, context_k))
     about = " ".join(w for w in re.findall(r"[\w'’-]+", query.topic or question)
@@ -188,74 +192,6 @@ def _asks_course(query: Query) -> bool:
         and not topic_words(last) - _GRADE_TALK - _COURSE_TALK
 
 
-def _asks_why(question: str) -> bool:
-    """'Why was it judged inadequate?', 'what were the reasons', 'what led to': the reasons, not the grade."""
-    return bool(re.search(r"\bwhy\b|\breasons?\b|\bwhat led to\b|\bexplains?\b|\bon what (?:basis|grounds)\b"
-                          r"|\bwhat (?:was|is|were|lay|lies) behind\b"
-                          r"|\bhow come\b|\bwhat (?:held|kept|stopped|prevented)\b|\bwhat (?:caused|lay behind)\b",
-                          question, re.I))
-
-
-REASONS_DEPTH = 60         # paragraphs of the report searched for the findings behind a grade
-REASON_PASSAGES = 10       # and how many of them an engine sees
-
-
-def _reasons_asked(searcher: Searcher, query: Query, result: SearchResult) -> tuple[str, list[str]]:
-    """'Why was help and protection judged inadequate?': which findings explain the grade, weaknesses for a
-    grade below good and strengths for good or better (weaknesses too when it asks why the grade was not
-    higher: 'what held care leavers back?', 'why only good?'), and the areas the question grades (whose
-    sections hold them); "" when the question asks no reason for a grade."""
-    held_back = bool(query.areas_named) and bool(re.search(r"\bwhat (?:held|kept|stopped)\b", query.text, re.I))
-    if not (_asks_why(query.text) and result.reports and (query.asks_judgement or held_back)):
-        return "", []       # 'Why had Slough not set up a MASH?' asks about a fact, not a grade
-    graded = _why_areas(searcher, query, result)
-    areas = [a for a in graded if a != "overall_effectiveness"] or graded
-    grades = [j.grade for rid in result.reports for j in searcher.index.reports[rid].judgements
-              if not j.service and any(grades_area(j.area, j.label, a) for a in areas)]
-    if not grades:
-        return "", []
-    short = held_back or bool(_SHORT_OF.search(query.text))
-    return ("strengths" if all(g in ("outstanding", "good") for g in grades) and not short else "weaknesses"), graded
-
-
-_SHORT_OF = re.compile(r"\bonly\s+(?:been\s+)?(?:rated\s+|judged\s+|graded\s+)?(?:good|requires?\s+improvement)\b"
-                       r"|\bwhy\s+(?:was|were|is|are|did|does)n['’]?t\b|\bnot\s+(?:rated\s+|judged\s+)?outstanding\b"
-                       r"|\bfell short\b|\bshort of\b", re.I)
-
-
-def _why_areas(searcher: Searcher, query: Query, result: SearchResult) -> list[str]:
-    """The areas whose grade a why-question asks about: those it names. 'Why was Darlington judged inadequate
-    in 2015?' names none: the overall grade, or, in a report that gives none, the areas that got the grade
-    the question names."""
-    named = areas_of_graded_parts(query, searcher)
-    if named or query.areas_named or not query.asks_judgement:
-        return named
-    judgements = [j for rid in result.reports for j in searcher.index.reports[rid].judgements if not j.service]
-    if not judgements or any(j.area == "overall_effectiveness" for j in judgements):
-        return ["overall_effectiveness"]
-    asked = {normalise_grade(m.group(1)) for m in GRADE_WORD.finditer(query.text)}
-    return list(dict.fromkeys(j.area for j in judgements if j.grade in asked)) or ["overall_effectiveness"]
-
-
-def _reasons_first(searcher: Searcher, question: str, result: SearchResult, areas: Sequence[str], reasons: str,
-                   k: int) -> SearchResult:
-    """A why-question: where each report gives the reasons for the grade (rag.answer.reasons: a 'because:'
-    list, its opening summary, the graded area's own section), then what the report says needs to improve,
-    ahead of the rest: the reasons for a grade are rarely in the question's words, but they are there."""
-    patterns = area_patterns(areas)
-    ranked = searcher.search(question, REASONS_DEPTH, report_ids=result.reports).hits
-    reports = searcher.index.reports
-    own = [Hit(p, reports[rid], 0.0) for rid in result.reports
-           for p in reason_paragraphs(reports[rid], areas, reasons)]
-    improve = [h for h in ranked if any(IMPROVE.search(x) for x in h.paragraph.headings)
-               and not any(p.search(x) for x in h.paragraph.headings for p in patterns)][:2]
-    hits: dict[str, Hit] = {}
-    for hit in (*own, *improve, *result.hits, *ranked):
-        if not any(AREA_FACTS.search(h) for h in hit.paragraph.headings):
-            hits.setdefault(hit.paragraph.id, hit)
-    return replace(result, hits=tuple(hits.values())[:max(k, len(own) + len(improve))])
-
-
 _IMPROVEMENTS_ASKED = re.compile(
     r"\bneed(?:s|ed)? to (?:improve|do better|address|change)\b"
     r"|\bareas? (?:for|of|needing|requiring|that need) "
@@ -277,7 +213,7 @@ def _improvements_asked(searcher: Searcher, query: Query, result: SearchResult) 
     """'What did Ofsted say Medway needs to improve?', 'What were the recommendations for care leavers?': the
     items of each report's own list of what needs to improve, by authority; when the question names a topic
     that items name, only those items. Empty when the question asks something else."""
-    if _asks_why(query.text) or not _IMPROVEMENTS_ASKED.search(query.text) or not result.reports:
+    if asks_why(query.text) or not _IMPROVEMENTS_ASKED.search(query.text) or not result.reports:
         return {}
     # What the last sentence asks about ('... rated good in 2022. What did each need to improve for care
     # leavers?'): the items that name most of it.
@@ -297,13 +233,13 @@ def _improvements_asked(searcher: Searcher, query: Query, result: SearchResult) 
 
 
 def _area_grades(searcher: Searcher, query: Query, result: SearchResult, given: tuple[Passage, ...],
-                 figure_too: bool = False) -> tuple[str, tuple[Passage, ...]]:
+                 figure_too: bool = False, start: int = 0) -> tuple[str, tuple[Passage, ...]]:
     """A question about an area Ofsted grades ('how did X do on care leavers?', 'why was it judged
     inadequate?') gets that grade from the judgements table beside the prose the engine writes, so a
     hopeful paragraph cannot hide an inadequate grade."""
-    why = _asks_why(query.text) and query.asks_judgement
+    why = asks_why(query.text) and query.asks_judgement
     # 'Overall' in a question that asks no grade is a manner of speaking, not the overall judgement.
-    areas = [a for a in (_why_areas(searcher, query, result) if why else areas_of_graded_parts(query, searcher))
+    areas = [a for a in (why_areas(searcher, query, result) if why else areas_of_graded_parts(query, searcher))
              if why or a != "overall_effectiveness"]
     if not areas or (query.asks_judgement and not why and not figure_too):
         return "", ()
@@ -318,11 +254,27 @@ def _area_grades(searcher: Searcher, query: Query, result: SearchResult, given: 
                 continue
             if j.paragraph_id not in keys:      # a paragraph the engine sees already keeps its key
                 paragraph = searcher.index.paragraph(j.paragraph_id)
-                passages.append(Passage(len(given) + len(passages) + 1, Hit(paragraph, report, 1.0)))
+                passages.append(Passage(max(start, len(given)) + len(passages) + 1, Hit(paragraph, report, 1.0)))
                 keys[j.paragraph_id] = passages[-1].key
             lines.append(f"{report.authority} ({year_of(report_day(report))}): {j.label} — {grade_phrase(j)} "
                          f"[{keys[j.paragraph_id]}].")
     return "\n".join(lines), tuple(passages)
+
+
+def _with_area_grade(searcher: Searcher, query: Query, result: SearchResult, group: Group,
+                     figure_too: bool, next_key: int) -> Group:
+    """A comparison on an area Ofsted grades ('compare care leaver services in Peterborough and North
+    Somerset') states each authority's grade of it in its own cell, beside the prose, as a single answer does.
+    The grade's paragraph gets the next key free across the cells (`next_key`)."""
+    mine = replace(result, reports=tuple(r for r in result.reports
+                                         if searcher.index.reports[r].authority == group.authority))
+    lines, graded = _area_grades(searcher, query, mine, group.passages, figure_too, start=next_key - 1)
+    if not lines:
+        return group
+    # 'North Somerset (2017): Local Safeguarding Children Board — inadequate [1001].' in the cell of North
+    # Somerset: the cell names the authority, the line keeps the year.
+    cell = " ".join(re.sub(r"^.*? \((\d{4}|undated)\): (.*?) \[", r"\2 (\1) [", line) for line in lines.split("\n"))
+    return replace(group, passages=group.passages + graded, grades=cell)
 
 
 def _for_authority(query: Query, authority: str) -> str:

@@ -28,6 +28,7 @@ class Group:
     topic: str = ""                         # the question without authority names and years (for scoring)
     reasons: str = ""                       # a why-question: "weaknesses" or "strengths" that explain a grade;
                                             # "improvements": the report's list of what needs to improve
+    grades: str = ""                        # a comparison cell's grade of the area asked, said before its prose
 
 
 @dataclass(frozen=True)
