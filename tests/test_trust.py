@@ -152,3 +152,13 @@ def test_what_ofsted_wanted_improved_is_the_reports_list(assistant):
         keys = {int(k) for k in re.findall(r"\[(\d+)\]", prose)}
         cited = [c for c in answer.citations if c.n in keys]
         assert cited and all(IMPROVE.search(" ".join(c.paragraph.headings)) for c in cited)
+
+
+def test_prose_that_only_restates_the_tables_grade_is_said_once():
+    from rag.answer.finish import _without_grade_lines
+    grades = "Experiences and progress of care leavers — good (2023) [4]."
+    prose = ("The experiences and progress of care leavers: good [5]. Personal advisers know their young people "
+             "well [6]. The experiences and progress of care leavers are inadequate in one team [7].")
+    assert _without_grade_lines(prose, grades) == ("Personal advisers know their young people well [6]. The "
+                                                   "experiences and progress of care leavers are inadequate in one "
+                                                   "team [7].")

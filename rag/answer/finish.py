@@ -10,9 +10,10 @@ from dataclasses import replace
 from rag.answer.citations import Checked, check, merge
 from rag.answer.extractive import asks_two_things, expected_kinds, has_kind
 from rag.answer.plan import Plan, PlanMode, grade_phrase
+from rag.ofsted.grades import find_statements
 from rag.records import NOT_IN_REPORTS, REPORT_SILENT, Answer, Claim
 from rag.search.question import Query
-from rag.text.words import join_names
+from rag.text.words import join_names, split_sentences
 
 
 def check_groups(p: Plan, texts: Sequence[str]) -> list[Checked]:
@@ -23,11 +24,12 @@ def check_groups(p: Plan, texts: Sequence[str]) -> list[Checked]:
     checked = []
     for group, text in zip(p.groups, texts):
         if p.grades:
-            text = f"{p.grades}\n{text}"       # the grade from the table first, then the prose
+            text = f"{p.grades}\n{_without_grade_lines(text, p.grades)}"   # the table's grade first, then the prose
         if p.mode == PlanMode.COMPARE:
             body = text.strip() if text.strip() and NOT_IN_REPORTS.lower() not in text.lower() else REPORT_SILENT
             if group.grades:        # the cell's grade from the table first; a silent report's cell is its grade
-                body = group.grades if body == REPORT_SILENT else f"{group.grades} {body}"
+                body = _without_grade_lines(body, group.grades)
+                body = group.grades if body in (REPORT_SILENT, "") else f"{group.grades} {body}"
             text = re.sub(r"\s*\n+\s*", " ", body)
         # What reaches the reader is borne out by a paragraph: an unsupported sentence is left out of the
         # text and kept, with why, among the answer's claims.
@@ -36,6 +38,20 @@ def check_groups(p: Plan, texts: Sequence[str]) -> list[Checked]:
         checked.append(check(text, group.passages, question=p.standalone, unsupported="drop",
                              topic=not group.reasons))
     return checked
+
+
+def _without_grade_lines(text: str, grades: str) -> str:
+    """The prose without its sentences that only state a grade the table's line already gives ('The
+    experiences and progress of care leavers: good [2].' after 'Experiences and progress of care leavers —
+    good (2023) [1].')."""
+    given = {(s.area, s.grade) for s in find_statements(_KEYS.sub("", grades).replace(" — ", ": "))}
+    kept = [sentence for sentence in split_sentences(text)
+            if not ((found := find_statements(_KEYS.sub("", sentence))) and len(sentence.split()) <= 15
+                    and {(s.area, s.grade) for s in found} <= given)]
+    return " ".join(kept)
+
+
+_KEYS = re.compile(r"\s*\[\d{1,2}\]")
 
 
 def finish(p: Plan, checked: Sequence[Checked], *, engine: str, raw_text: str = "", seconds: float = 0.0) -> Answer:
