@@ -128,6 +128,23 @@ def test_lead_in_is_the_last_sentence_of_the_paragraph_before():
     assert chunks[3].lead_in == ""
 
 
+def test_a_bracket_a_line_break_left_open_closes_in_the_same_item():
+    # 2025 ILACS reports: '(Outcome 3, National' / 'Framework)', each on its own line; the first item was once
+    # read as a heading and lost from the list.
+    lines = classify_lines([SourceLine(t) for t in [
+        "What needs to improve?", "",
+        "- Collaborative safety planning with children and families. (Outcome 3, National", "",
+        "Framework)", "",
+        "- The numbers of care leavers in education, training and employment. (Outcome 4, National Framework)", "",
+        "A new paragraph that is long enough to stand on its own as a citation of the report."]])
+    chunks = chunk(lines)
+    assert [(c.kind, c.text) for c in chunks[:2]] == [
+        ("bullet", "Collaborative safety planning with children and families. (Outcome 3, National Framework)"),
+        ("bullet", "The numbers of care leavers in education, training and employment. (Outcome 4, National "
+                   "Framework)")]
+    assert chunks[0].headings == chunks[1].headings == ("What needs to improve?",)
+
+
 def test_tiny_fragments_merge_with_a_neighbour(seed_reports):
     hf = seed_reports["hammersmith-and-fulham-2011"]
     assert hf.paragraphs[0].text == "Inspection dates: 6–17 June 2011 Reporting inspector: Stephen Hart HMI"

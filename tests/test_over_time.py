@@ -401,6 +401,8 @@ def test_how_did_the_next_inspection_compare_asks_for_that_reports_grades():
                                       ["Hackney", "Havering"]))
     assert _asks_overview(parse_query("Hackney and Camden both had reports out on 2 May 2024 - how did they "
                                       "compare?", ["Hackney", "Camden"]))
+    assert _asks_overview(parse_query("Hackney and Camden were both inspected in spring 2024 - which did better?",
+                                      ["Hackney", "Camden"]))
 
 
 def test_what_ofsted_said_about_an_authoritys_childrens_services_is_the_whole_report(searcher):

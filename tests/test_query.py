@@ -260,3 +260,11 @@ def test_the_glossary_is_read_once_per_process():
 def test_a_caseload_and_a_workload_are_the_same_thing_to_search():
     from rag.ofsted.glossary import expanded_words
     assert {"caseload", "caseloads"} & expanded_words("Workloads are manageable for social workers.")
+
+
+def test_leaders_rated_is_the_impact_of_leaders_and_leaders_alone_is_no_area():
+    from rag.search.question import parse_query
+    names = ["Swindon", "Tameside"]
+    assert parse_query("In the 2019 inspections, how were leaders rated in Swindon and Tameside?",
+                       names).judgement_areas == ("impact_of_leaders",)
+    assert parse_query("What did leaders do about caseloads in Swindon?", names).areas_named == ()

@@ -87,4 +87,5 @@ def test_what_it_had_to_improve_asks_for_the_list():
     assert _IMPROVEMENTS_ASKED.search("What did the 2013 inspection say Kent had to improve immediately?")
     assert _IMPROVEMENTS_ASKED.search("It was outstanding across the board - was there anything Ofsted still wanted "
                                       "improved?")
+    assert _IMPROVEMENTS_ASKED.search("After its 2026 inspection, what areas did Ofsted say still need work?")
     assert not _IMPROVEMENTS_ASKED.search("Had Kent improved by 2017?")

@@ -166,7 +166,8 @@ def _asks_summary(question: str) -> bool:
 _GRADE_TALK = frozenset(content_words("grade grades graded judgement judgements judged rating ratings rated latest "
                                       "recent current most overall next previous prior before after result results "
                                       "outcome one better worse best worst fared higher lower "
-                                      "ILACS SIF published out " + " ".join(MONTHS)))
+                                      "ILACS SIF published inspected out both spring summer autumn winter early late "
+                                      + " ".join(MONTHS)))
 
 
 def _asks_overview(query: Query) -> bool:
@@ -198,7 +199,7 @@ _IMPROVEMENTS_ASKED = re.compile(
     r"(?:improvement|development|action)\b|\brecommend(?:ation)?s?\b|\bimprovements? (?:were |are |was |is )?"
     r"(?:needed|required|recommended|called for)\b|\bwhat (?:improvements|actions)\b"
     r"|\b(?:should|must|ought to) (?:\w+ ){0,3}improve\b|\bpriorit(?:y|ies) for (?:improvement|action)\b"
-    r"|\b(?:had|has|have|having) to improve\b|\b(?:want|wants|wanted|need|needs|needed)\s+(?:\w+\s+){0,2}"
+    r"|\b(?:had|has|have|having) to improve\b|\b(?:still\s+)?need(?:s|ed)?\s+(?:more\s+|further\s+)?work\b|\b(?:want|wants|wanted|need|needs|needed)\s+(?:\w+\s+){0,2}"
     r"improv(?:ed|ing)\b|\banything\b[^?.]{0,40}\bimprov(?:e|ed|ing)\b"
     r"|\b(?:want|wants|wanted|ask|asks|asked|expect|expects|expected|tell|tells|told|advise[sd]?|urge[sd]?)\b"
     r"[^?.]{0,40}\bto improve\b", re.I)

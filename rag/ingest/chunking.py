@@ -17,7 +17,7 @@ from rag.ofsted.grades import GRADE_IN_HEADING, is_grade_statement, mentions_are
 from rag.ofsted.publication import is_boilerplate
 
 # Bump when chunking or cleaning changes what paragraphs come out: the index is rebuilt.
-CHUNKING_VERSION = "chunk-13"
+CHUNKING_VERSION = "chunk-14"
 
 _TERMINAL = re.compile(r"(?:[.!?:;…)\]]|[.!?][\"'”’])\s*$")
 _GRADE_LINE = re.compile(r"^Grade \d \((?:outstanding|good|adequate|inadequate)\)$", re.I)
@@ -206,6 +206,9 @@ def _continues(prev: Block, block: Block) -> bool:
     if block.kind in ("table", "heading") or block.number is not None:
         return False
     starts_lower = block.text[:1].islower() or block.text[:1] in "(,;"
+    if prev.kind in ("paragraph", "bullet") and block.kind == "paragraph" \
+            and prev.text.count("(") > prev.text.count(")") and re.match(r"[^()]*\)", block.text):
+        return True     # '... (Outcome 3, National' + 'Framework)': the bracket a line break left open closes here
     if prev.kind == "paragraph" and _heading_like(prev) and _TRAILING_JOINER.search(prev.text):
         return block.kind == "paragraph"              # 'Leadership, management and' + 'governance Inadequate'
     if prev.kind not in ("paragraph", "bullet") or _TERMINAL.search(prev.text) or _heading_like(prev):

@@ -112,7 +112,9 @@ _AREAS_SPECIFIC = (
     (r"\bhelp and protection\b|\bneed(?:s|ing)? (?:of )?help\b|\bchild protection\b|\bearly help\b",
      "help_and_protection"),
     (r"\bgovernance\b", "leadership_management_governance"),
-    (r"\bimpact of (?:the |its |their )?leaders\b", "impact_of_leaders"),
+    # 'how were leaders rated?': the ILACS 'impact of leaders' (the SIF's leadership grade is its namesake).
+    (r"\bimpact of (?:the |its |their )?leaders\b|\bleaders\b(?=[^?.]{0,40}\b(?:rated|judged|graded|grade))"
+     r"|\b(?:rated|judged|graded|grades?|ratings?)\b[^?.]{0,30}\bleaders\b", "impact_of_leaders"),
     (r"\bleadership\b", "leadership_management"),
     (r"\bcapacity (?:for|to) improve(?:ment)?\b", "capacity_for_improvement"),
     (r"\bfeel safe\b", "safe"),
