@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
+from math import fsum  # exact: a sum over a set is the same whatever its order (hash seed)
 
 from rag.answer.verify import CONTRAST, Passage, is_instruction
 from rag.index.weights import UNSEEN_WORD_WEIGHT
@@ -255,7 +256,7 @@ def best_sentences(question: str, passages: Sequence[Passage], *, limit: int = M
                                                                      max_words=max_words, weights=weights)
     core = topic_words(question)
     weight = (lambda w: weights.get(w, UNSEEN_WORD_WEIGHT)) if weights else (lambda w: 1.0)
-    total = sum(weight(w) for w in core) or 1.0
+    total = fsum(weight(w) for w in core) or 1.0
     kinds = expected_kinds(question)
     counted = counted_words(question)
     asked_dates = month_years(question)
@@ -272,12 +273,12 @@ def best_sentences(question: str, passages: Sequence[Passage], *, limit: int = M
             if FRONT_MATTER.match(sentence) and not kinds & {"date", "name"}:
                 continue                            # 'Inspection dates: ... Lead inspector: ...' answers when/who only
             words = expanded_words(sentence)
-            coverage = sum(weight(w) for w in core & words) / total
-            context_bonus = 0.15 * sum(weight(w) for w in core & context - words) / total
+            coverage = fsum(weight(w) for w in core & words) / total
+            context_bonus = 0.15 * fsum(weight(w) for w in core & context - words) / total
             # The sentence before says what this one is about: 'Children in care wait for mental health
             # support. ... waits of up to 30 weeks' answers 'how long do children in care wait'. It makes
             # the sentence eligible; its rank is still its own words'.
-            lead_in = sum(weight(w) for w in core & previous - words) / total
+            lead_in = fsum(weight(w) for w in core & previous - words) / total
             previous = words
             if _ANAPHOR.match(sentence):
                 coverage += 0.5 * lead_in   # 'This accounts for 27% ...': its subject is the sentence before

@@ -6,6 +6,7 @@ import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from math import fsum  # exact: a sum over a set is the same whatever its order (hash seed)
 from pathlib import Path
 
 import numpy as np
@@ -242,13 +243,13 @@ class Searcher:
         if not core or len(hits) < 2:
             return list(hits)
         weights = self.index.word_weights
-        total = sum(weights.get(w, UNSEEN_WORD_WEIGHT) for w in core)
+        total = fsum(weights.get(w, UNSEEN_WORD_WEIGHT) for w in core)
         # The topic's words and those of the glossary's other names for it, expanded once: expanding every
         # candidate sentence instead would cost more than the search itself.
         wanted = core | expanded_words(query.topic or query.text)
 
         def coverage(hit: Hit) -> float:
-            return max((sum(weights.get(w, UNSEEN_WORD_WEIGHT) for w in wanted & content_words(sentence)) / total
+            return max((fsum(weights.get(w, UNSEEN_WORD_WEIGHT) for w in wanted & content_words(sentence)) / total
                         for sentence in split_sentences(hit.paragraph.text)), default=0.0)
 
         by_coverage = sorted(range(len(hits)), key=lambda i: (-coverage(hits[i]), i))
