@@ -75,6 +75,20 @@ def test_detect_on_small_texts():
     assert nothing.title == "Unknown authority: Report (no title page)"
 
 
+def test_an_inspection_in_two_parts_ends_with_its_last_part_and_its_pdf_dates_it():
+    # South Tyneside's 2023 report: inspected in December 2022 and February 2023, no date printed, PDF made 10 May
+    # 2023. Read as ending in December, the PDF looked too late to be its publication, and 'in 2023' missed it.
+    text = ("Inspection of South Tyneside local authority children's services\n"
+            "Inspection dates: 5 to 9 December 2022 and 14 to 15 February 2023\n"
+            "Lead inspector: A Person, His Majesty's Inspector\nJudgement Grade\nOverall effectiveness Inadequate\n"
+            "Inspectors found that services in South Tyneside have declined.\n")
+    meta = detect(text, find_authorities_in_text, "2023-05-10")
+    assert (meta.inspection_start, meta.inspection_end, meta.date, meta.year) == \
+        ("2022-12-05", "2023-02-15", "2023-05-10", 2023)
+    one_part = detect(text.replace(" and 14 to 15 February 2023", ""), find_authorities_in_text, "2023-05-10")
+    assert (one_part.inspection_end, one_part.date) == ("2022-12-09", "2022-12-09")   # 152 days: not its publication
+
+
 def test_undated_text_ignores_planned_dates():
     text = ("Our work with families\n\nWe opened a hub for Hillingdon families in October 2017. Hillingdon social "
             "workers moved there. A review is expected in March 2019 and the plan runs until June 2020.\n")

@@ -26,7 +26,7 @@ from rag.ofsted.metadata import apply_catalog, detect, load_catalog
 from rag.progress import Progress
 from rag.records import Paragraph, Report
 
-PIPELINE_VERSION = f"{CHUNKING_VERSION}+meta-4"
+PIPELINE_VERSION = f"{CHUNKING_VERSION}+meta-5"
 PARALLEL_MIN_JOBS = 24       # fewer reports are parsed in-process: starting worker processes costs about 2 s
 
 

@@ -199,10 +199,21 @@ def _inspection_dates(head: str) -> tuple[str | None, str | None]:
     if not match:
         return None, None
     d1, m1, y1, d2, m2, y2 = match.groups()
+    start_month, start_year = m1 or m2, y1 or y2
+    # An inspection in two parts ('5 to 9 December 2022 and 14 to 15 February 2023') ends with its last part.
+    for later in _LATER_PART.finditer(head, match.end()):
+        if later.start() != match.end():
+            break
+        d2, m2, y2 = later.group(4), later.group(5), later.group(6)
+        match = later
     try:
-        return _iso(d1, m1 or m2, y1 or y2), _iso(d2, m2, y2)
+        return _iso(d1, start_month, start_year), _iso(d2, m2, y2)
     except ValueError:
         return None, None
+
+
+_LATER_PART = re.compile(
+    rf"\s*(?:and|,|&)\s*(\d{{1,2}})(?:\s+{_MONTH})?(?:\s+(\d{{4}}))?{_DASH}(\d{{1,2}})\s+{_MONTH}\s+(\d{{4}})", re.I)
 
 
 def _published(head: str) -> str | None:
