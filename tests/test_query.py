@@ -268,3 +268,12 @@ def test_leaders_rated_is_the_impact_of_leaders_and_leaders_alone_is_no_area():
     assert parse_query("In the 2019 inspections, how were leaders rated in Swindon and Tameside?",
                        names).judgement_areas == ("impact_of_leaders",)
     assert parse_query("What did leaders do about caseloads in Swindon?", names).areas_named == ()
+
+
+def test_the_multi_agency_safeguarding_hub_is_a_service_not_the_graded_area():
+    from rag.search.question import parse_query
+    names = ["Windsor and Maidenhead"]
+    assert parse_query("How effective is the multi-agency safeguarding hub in Windsor and Maidenhead?",
+                       names).areas_named == ()
+    assert parse_query("How effective is safeguarding in Windsor and Maidenhead?",
+                       names).judgement_areas == ("help_and_protection",)

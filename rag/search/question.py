@@ -132,7 +132,9 @@ _AREAS_SPECIFIC = (
 )
 _AREAS_BROAD = ((r"\boverall\b|\bchildren['’]?s services\b", "overall_effectiveness"),
                 (_LAC, "looked_after_permanence"),
-                (r"\bsafeguarding\b|\bkeep(?:ing|s)? (?:\w+ ){0,4}safe\b", "help_and_protection"))
+                # 'the multi-agency safeguarding hub' is a service, not the graded area
+                (r"\bsafeguarding\b(?!\s+(?:children\s+)?(?:hubs?|teams?|units?|partnerships?|partners|leads?|"
+                 r"officers?|nurses?)\b)|\bkeep(?:ing|s)? (?:\w+ ){0,4}safe\b", "help_and_protection"))
 _SLAC_ONLY = {"capacity_for_improvement", "safe", "staying_safe", "health_contribution", "being_healthy",
               "enjoying_achieving", "positive_contribution", "economic_wellbeing", "quality_of_provision",
               "ambition_prioritisation", "performance_management", "partnership_working", "equality_diversity"}
