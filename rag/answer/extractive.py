@@ -298,7 +298,7 @@ def best_sentences(question: str, passages: Sequence[Passage], *, limit: int = M
         return []                                   # nothing of the kind asked for: abstain
     chosen: list[tuple[str, int, float]] = []
     words = 0
-    for score, rank, position, sentence, _ in scored:
+    for score, rank, _, sentence, _ in scored:
         n = len(sentence.split())
         if chosen and (words + n > max_words or score < 0.6 * chosen[0][2]):
             continue

@@ -181,8 +181,9 @@ def _asks_overview(query: Query) -> bool:
 
 _COURSE_TALK = frozenset(content_words("trajectory course journey path history change changed changes moved trend "
                                        "progress progressed followed evolved across over time inspections each "
-                                       "every all two three four five children's services service children things fared "
-                                       "years ever since got gone improved improve better worse declined deteriorated"))
+                                       "every all two three four five children's services service children things "
+                                       "fared years ever since got gone improved improve better worse declined "
+                                       "deteriorated"))
 
 
 def _asks_course(query: Query) -> bool:
@@ -199,8 +200,9 @@ _IMPROVEMENTS_ASKED = re.compile(
     r"(?:improvement|development|action)\b|\brecommend(?:ation)?s?\b|\bimprovements? (?:were |are |was |is )?"
     r"(?:needed|required|recommended|called for)\b|\bwhat (?:improvements|actions)\b"
     r"|\b(?:should|must|ought to) (?:\w+ ){0,3}improve\b|\bpriorit(?:y|ies) for (?:improvement|action)\b"
-    r"|\b(?:had|has|have|having) to improve\b|\b(?:still\s+)?need(?:s|ed)?\s+(?:more\s+|further\s+)?work\b|\b(?:want|wants|wanted|need|needs|needed)\s+(?:\w+\s+){0,2}"
-    r"improv(?:ed|ing)\b|\banything\b[^?.]{0,40}\bimprov(?:e|ed|ing)\b"
+    r"|\b(?:had|has|have|having) to improve\b|\b(?:still\s+)?need(?:s|ed)?\s+(?:more\s+|further\s+)?work\b"
+    r"|\b(?:want|wants|wanted|need|needs|needed)\s+(?:\w+\s+){0,2}improv(?:ed|ing)\b"
+    r"|\banything\b[^?.]{0,40}\bimprov(?:e|ed|ing)\b"
     r"|\b(?:want|wants|wanted|ask|asks|asked|expect|expects|expected|tell|tells|told|advise[sd]?|urge[sd]?)\b"
     r"[^?.]{0,40}\bto improve\b", re.I)
 _IMPROVEMENT_TALK = frozenset(content_words("need needs needed improve improvement improvements area areas action "
