@@ -73,7 +73,8 @@ def judgement_plan(question: str, standalone: str, result: SearchResult, rows: l
     table = (("Authority", "Report", "Judgement", "Grade"), *timeline) \
         if len({(t[0], t[1]) for t in timeline}) > 1 and len(authorities) == 1 else ()
     group = Group(None, tuple(cite.passages), standalone)
-    stated = [j for j in rows if j.report in {r.id for r in inspected}]
+    inspected_ids = {r.id for r in inspected}
+    stated = [j for j in rows if j.report in inspected_ids]
     return Plan(question, standalone, result, PlanMode.JUDGEMENT, (group,), text="\n".join(lines),
                 judgements=tuple(rows), table=table, verdict="" if earlier_years else verdict(standalone, stated))
 

@@ -236,7 +236,7 @@ def _improvements_asked(searcher: Searcher, query: Query, result: SearchResult) 
 
 
 def _area_grades(searcher: Searcher, query: Query, result: SearchResult, given: tuple[Passage, ...],
-                 figure_too: bool = False, start: int = 0) -> tuple[str, tuple[Passage, ...]]:
+                 figure_too: bool = False, start: int = 0, in_cell: bool = False) -> tuple[str, tuple[Passage, ...]]:
     """A question about an area Ofsted grades ('how did X do on care leavers?', 'why was it judged
     inadequate?') gets that grade from the judgements table beside the prose the engine writes, so a
     hopeful paragraph cannot hide an inadequate grade."""
@@ -259,8 +259,10 @@ def _area_grades(searcher: Searcher, query: Query, result: SearchResult, given: 
                 paragraph = searcher.index.paragraph(j.paragraph_id)
                 passages.append(Passage(max(start, len(given)) + len(passages) + 1, Hit(paragraph, report, 1.0)))
                 keys[j.paragraph_id] = passages[-1].key
-            lines.append(f"{report.authority} ({year_of(report_day(report))}): {j.label} — {grade_phrase(j)} "
-                         f"[{keys[j.paragraph_id]}].")
+            year = year_of(report_day(report))
+            # A comparison's cell names its authority already: the line keeps the year.
+            lines.append(f"{j.label} — {grade_phrase(j)} ({year}) [{keys[j.paragraph_id]}]." if in_cell else
+                         f"{report.authority} ({year}): {j.label} — {grade_phrase(j)} [{keys[j.paragraph_id]}].")
     return "\n".join(lines), tuple(passages)
 
 
@@ -271,13 +273,8 @@ def _with_area_grade(searcher: Searcher, query: Query, result: SearchResult, gro
     The grade's paragraph gets the next key free across the cells (`next_key`)."""
     mine = replace(result, reports=tuple(r for r in result.reports
                                          if searcher.index.reports[r].authority == group.authority))
-    lines, graded = _area_grades(searcher, query, mine, group.passages, figure_too, start=next_key - 1)
-    if not lines:
-        return group
-    # 'North Somerset (2017): Local Safeguarding Children Board — inadequate [1001].' in the cell of North
-    # Somerset: the cell names the authority, the line keeps the year.
-    cell = " ".join(re.sub(r"^.*? \((\d{4}|undated)\): (.*?) \[", r"\2 (\1) [", line) for line in lines.split("\n"))
-    return replace(group, passages=group.passages + graded, grades=cell)
+    lines, graded = _area_grades(searcher, query, mine, group.passages, figure_too, start=next_key - 1, in_cell=True)
+    return replace(group, passages=group.passages + graded, grades=lines.replace("\n", " ")) if lines else group
 
 
 def _for_authority(query: Query, authority: str) -> str:
